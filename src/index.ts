@@ -1,0 +1,2 @@
+// Public library API.
+export * from './model/classes.js';

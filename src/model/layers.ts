@@ -10,6 +10,8 @@ export interface Conv2dConfig {
   groups?: number;
   bias?: boolean;
   weightInit?: InitFn;
+  /** Default: PyTorch's U(±1/√fan_in); torchvision's CNNs zero their conv biases. */
+  biasInit?: InitFn;
 }
 
 export class Conv2d extends Layer {
@@ -23,7 +25,7 @@ export class Conv2d extends Layer {
     const [kh, kw] = pair(kernel, 1);
     const groups = cfg.groups ?? 1;
     this.param('weight', [outChannels, inChannels / groups, kh, kw], cfg.weightInit ?? init.torchDefaultWeight);
-    if (cfg.bias ?? true) this.param('bias', [outChannels], init.torchDefaultBias((inChannels / groups) * kh * kw));
+    if (cfg.bias ?? true) this.param('bias', [outChannels], cfg.biasInit ?? init.torchDefaultBias((inChannels / groups) * kh * kw));
   }
   forward<T extends TensorLike>(ctx: Ctx<T>, x: T): T {
     const { stride, padding, dilation, groups } = this.cfg;

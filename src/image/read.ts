@@ -1,0 +1,114 @@
+// Decoding users' photos into 8-bit RGB with sharp (JPEG, PNG, WebP, TIFF, ...). EXIF orientation
+// is applied, greyscale/CMYK/16-bit become 8-bit sRGB, alpha is dropped (as cv2.imread does in the
+// official pipeline). Every failure is a UserError naming the file.
+import { stat } from 'node:fs/promises';
+import sharp from 'sharp';
+import { UserError } from '../cli/errors.js';
+
+/** Interleaved 8-bit RGB, [height, width, 3]. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** File path or a label such as '<buffer>' for messages and output names. */
+  name: string;
+}
+
+/** Raw pixels a caller already holds (e.g. from a canvas): 1, 3 or 4 interleaved channels. */
+export interface RawPixels {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels: 1 | 3 | 4;
+}
+
+export type ImageInput = string | Buffer | Uint8Array | RawPixels;
+
+/** Default limit on decoded pixels: big enough for 100-megapixel photos, small enough to fail fast. */
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+export interface ReadOptions {
+  maxPixels?: number;
+  /** Name used in messages for buffers and raw pixels. */
+  name?: string;
+}
+
+function isRaw(x: ImageInput): x is RawPixels {
+  return typeof x === 'object' && !(x instanceof Uint8Array) && 'channels' in x;
+}
+
+/** Why sharp refused, in words a user can act on. */
+function decodeProblem(err: unknown): string {
+  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  if (/unsupported image format|bad seek|not a known file format/i.test(msg)) return 'not an image (or an unsupported format)';
+  if (/premature end|truncated|unexpected end|end of (file|stream)|corrupt|incomplete|read error|short read/i.test(msg)) {
+    return `truncated or corrupt image (${msg.trim()})`;
+  }
+  if (/exceeds pixel limit/i.test(msg)) return 'image is larger than the pixel limit';
+  return `cannot decode image (${msg.trim()})`;
+}
+
+function checkPixels(name: string, width: number, height: number, maxPixels: number): void {
+  if (width * height > maxPixels) {
+    throw new UserError(`${name}: image is ${width}×${height} = ${width * height} pixels, over the limit of ${maxPixels} (raise it with --max-pixels / maxPixels)`);
+  }
+}
+
+function rawToRgb(raw: RawPixels, name: string, maxPixels: number): RgbImage {
+  const { width, height, channels, data } = raw;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new UserError(`${name}: raw pixels need a positive integer width and height, got ${width}×${height}`);
+  }
+  if (![1, 3, 4].includes(channels)) throw new UserError(`${name}: raw pixels need 1, 3 or 4 channels, got ${channels}`);
+  if (data.length !== width * height * channels) {
+    throw new UserError(`${name}: raw pixel buffer has ${data.length} bytes, expected ${width}×${height}×${channels} = ${width * height * channels}`);
+  }
+  checkPixels(name, width, height, maxPixels);
+  const n = width * height;
+  const out = new Uint8Array(n * 3);
+  if (channels === 3) out.set(data);
+  else for (let i = 0; i < n; i++) {
+    const s = i * channels;
+    out[i * 3] = data[s];
+    out[i * 3 + 1] = data[channels === 1 ? s : s + 1];
+    out[i * 3 + 2] = data[channels === 1 ? s : s + 2];
+  }
+  return { data: out, width, height, name };
+}
+
+/** Decodes a file path, an encoded buffer or raw pixels into RGB. */
+export async function readImage(input: ImageInput, opts: ReadOptions = {}): Promise<RgbImage> {
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (isRaw(input)) return rawToRgb(input, opts.name ?? '<pixels>', maxPixels);
+  const name = typeof input === 'string' ? input : (opts.name ?? '<buffer>');
+  if (typeof input === 'string') {
+    let st;
+    try { st = await stat(input); } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(code === 'ENOENT' ? `${name}: no such file` : `${name}: cannot read (${code ?? String(e)})`);
+    }
+    if (st.isDirectory()) throw new UserError(`${name}: is a directory, not an image`);
+    if (st.size === 0) throw new UserError(`${name}: empty file (0 bytes)`);
+  } else if (input.length === 0) {
+    throw new UserError(`${name}: empty buffer (0 bytes)`);
+  }
+  const src = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  // limitInputPixels false: we check the limit ourselves for a message that names the flag.
+  const open = () => sharp(src, { failOn: 'truncated', limitInputPixels: false, sequentialRead: true });
+  let meta: sharp.Metadata;
+  try { meta = await open().metadata(); } catch (e) { throw new UserError(`${name}: ${decodeProblem(e)}`); }
+  if (!meta.width || !meta.height) throw new UserError(`${name}: not an image (no dimensions)`);
+  checkPixels(name, meta.width, meta.height, maxPixels);
+  try {
+    const { data, info } = await open()
+      .rotate() // EXIF orientation
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, name };
+  } catch (e) {
+    throw new UserError(`${name}: ${decodeProblem(e)}`);
+  }
+}

@@ -77,6 +77,12 @@ export interface Ops<T extends TensorLike> {
   adaptiveAvgPool2d(x: T, outputSize: Pair): T;
   /** Bilinear, align_corners=false, to an explicit size (PyTorch semantics, no antialias). */
   interpolateBilinear(x: T, size: readonly [number, number]): T;
+  /**
+   * F.grid_sample(x [B,C,H,W], grid [B,Ho,Wo,2] (x, y in [-1, 1]), bilinear, zeros padding,
+   * align_corners=false) → [B,C,Ho,Wo]. Optional: where an engine lacks it the model falls back
+   * to index/weight tables computed on the host (src/model/head/grid-sample.ts).
+   */
+  gridSample?(x: T, grid: T): T;
 
   // ---- elementwise (broadcasting; a number operand is a scalar of x's dtype) -------------
   add(a: T, b: T | number): T;

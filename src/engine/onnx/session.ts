@@ -1,0 +1,83 @@
+// Running built graphs with onnxruntime-node. ORT's types stay inside this file.
+import * as ort from 'onnxruntime-node';
+import { halfToFloat } from './host-data.js';
+
+export type InputData = Float32Array | BigInt64Array | Int32Array | Uint8Array;
+
+export interface SessionOptions {
+  /** Intra-op threads (ORT's default: one per core). */
+  threads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** e.g. ['cpu'] (default) or ['cuda', 'cpu']. */
+  executionProviders?: string[];
+}
+
+/** An opaque loaded model. */
+export interface OnnxSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** @internal */
+  readonly inner: unknown;
+}
+
+export interface OutputTensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+export interface RawOutputTensor {
+  data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
+  dtype: string;
+  shape: number[];
+}
+
+export async function createSession(bytes: Uint8Array, opts: SessionOptions = {}): Promise<OnnxSession> {
+  const s = await ort.InferenceSession.create(bytes, {
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+    executionProviders: opts.executionProviders ?? ['cpu'],
+    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+  });
+  return { inputNames: [...s.inputNames], outputNames: [...s.outputNames], inner: s };
+}
+
+function dtypeOf(data: InputData): ort.Tensor.Type {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof Int32Array) return 'int32';
+  return 'uint8';
+}
+
+/** Runs and returns every output (or the named ones) as ORT produced them. */
+export async function runRaw(
+  session: OnnxSession, inputs: Record<string, { data: InputData; shape: readonly number[] }>, outputNames?: readonly string[],
+): Promise<Record<string, RawOutputTensor>> {
+  const s = session.inner as ort.InferenceSession;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const [name, t] of Object.entries(inputs)) feeds[name] = new ort.Tensor(dtypeOf(t.data), t.data, [...t.shape]);
+  const res = outputNames ? await s.run(feeds, [...outputNames]) : await s.run(feeds);
+  const out: Record<string, RawOutputTensor> = {};
+  for (const [name, t] of Object.entries(res)) {
+    let data = t.data as RawOutputTensor['data'] | Uint16Array;
+    if (t.type === 'float16') data = Float32Array.from(data as Uint16Array, halfToFloat);
+    out[name] = { data: data as RawOutputTensor['data'], dtype: t.type === 'float16' ? 'float32' : t.type, shape: t.dims.map(Number) };
+    t.dispose();
+  }
+  return out;
+}
+
+/** Runs and returns the outputs as float32 (integer outputs such as argmax are converted). */
+export async function run(
+  session: OnnxSession, inputs: Record<string, { data: InputData; shape: readonly number[] }>, outputNames?: readonly string[],
+): Promise<Record<string, OutputTensor>> {
+  const raw = await runRaw(session, inputs, outputNames);
+  const out: Record<string, OutputTensor> = {};
+  for (const [name, t] of Object.entries(raw)) {
+    const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number | bigint>, Number);
+    out[name] = { data, shape: t.shape };
+  }
+  return out;
+}
+
+export async function releaseSession(session: OnnxSession): Promise<void> {
+  await (session.inner as ort.InferenceSession).release();
+}

@@ -55,3 +55,56 @@ export function toFloat32(t: HostTensor): Float32Array {
   }
   return out;
 }
+
+/** True for a HostTensor-shaped value (dtype + shape + typed-array data), e.g. in a loaded checkpoint. */
+export function isHostTensor(v: unknown): v is HostTensor {
+  if (typeof v !== 'object' || v === null) return false;
+  const t = v as Partial<HostTensor>;
+  return typeof t.dtype === 'string' && Array.isArray(t.shape) && ArrayBuffer.isView(t.data);
+}
+
+/** Bytes per element of a dtype (bool and uint8: 1; float16/bfloat16: 2). */
+export function dtypeSize(dtype: DType): number {
+  switch (dtype) {
+    case 'float64':
+    case 'int64':
+      return 8;
+    case 'float32':
+    case 'int32':
+      return 4;
+    case 'float16':
+    case 'bfloat16':
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+/** An empty (zeroed) typed array of the right kind for `dtype`. */
+export function allocHostData(dtype: DType, n: number): HostData {
+  return hostDataView(dtype, new ArrayBuffer(n * dtypeSize(dtype)), 0, n);
+}
+
+/** A typed-array view of `n` elements of `dtype` at `byteOffset` (which must be aligned to the element size). */
+export function hostDataView(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, n: number): HostData {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(buffer, byteOffset, n);
+    case 'float64':
+      return new Float64Array(buffer, byteOffset, n);
+    case 'int64':
+      return new BigInt64Array(buffer, byteOffset, n);
+    case 'int32':
+      return new Int32Array(buffer, byteOffset, n);
+    case 'float16':
+    case 'bfloat16':
+      return new Uint16Array(buffer, byteOffset, n);
+    default:
+      return new Uint8Array(buffer, byteOffset, n);
+  }
+}
+
+/** The bytes of a tensor's data (a view, no copy). */
+export function hostBytes(t: HostTensor): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}

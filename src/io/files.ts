@@ -1,0 +1,92 @@
+// Node-only file wrappers around the pure (Uint8Array) readers and writers of this folder.
+// Writes go to a temporary file that is renamed into place, so a failure never leaves half a file.
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { readCheckpoint, stateDictFromCheckpoint, writeCheckpointChunks, type WriteCheckpointOptions } from './checkpoint.js';
+import type { HostTensor, StateDict } from './host-tensor.js';
+import { npyHeader, readNpy } from './npy.js';
+import { hostBytes } from './host-tensor.js';
+import type { PyValue } from './py-values.js';
+
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOENT') return 'no such file';
+  if (e?.code === 'EISDIR') return 'is a directory';
+  if (e?.code === 'EACCES') return 'permission denied';
+  return e?.message ?? String(err);
+}
+
+/**
+ * The whole file in a fresh buffer (read in chunks, so files over 2 GiB work too). The buffer
+ * starts on its own ArrayBuffer, so 64-byte aligned records inside stay aligned for views.
+ */
+export function readFileBytes(path: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new UserError(`${path}: cannot open (${describe(err)})`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const out = new Uint8Array(size);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, out, off, Math.min(size - off, 1 << 30), off);
+      if (n <= 0) throw new UserError(`${path}: file shrank while reading`);
+      off += n;
+    }
+    return out;
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${path}: cannot read (${describe(err)})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Write `chunks` to `path` via a temporary file in the same folder and a rename. */
+export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'w');
+    for (const c of chunks) {
+      let off = 0;
+      while (off < c.length) off += writeSync(fd, c, off, Math.min(c.length - off, 1 << 30));
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw new UserError(`${path}: cannot write (${describe(err)})`);
+  }
+}
+
+/** Read a `torch.save` checkpoint file (see readCheckpoint). Messages name `path`. */
+export function readCheckpointFile(path: string): PyValue {
+  return readCheckpoint(readFileBytes(path), path);
+}
+
+/** The model weights of a checkpoint file (see stateDictFromCheckpoint). */
+export function readStateDictFile(path: string): StateDict {
+  return stateDictFromCheckpoint(readCheckpointFile(path), path);
+}
+
+/** Write a checkpoint file; the zip's root folder defaults to the file name without extension, like torch. */
+export function writeCheckpointFile(path: string, obj: PyValue, opts: WriteCheckpointOptions = {}): void {
+  const root = opts.root ?? (basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_') || 'archive');
+  writeFileAtomic(path, writeCheckpointChunks(obj, { ...opts, root }));
+}
+
+export function readNpyFile(path: string): HostTensor {
+  return readNpy(readFileBytes(path), path);
+}
+
+export function writeNpyFile(path: string, t: HostTensor): void {
+  writeFileAtomic(path, [npyHeader(t.dtype, t.shape), hostBytes(t)]);
+}

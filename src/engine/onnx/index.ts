@@ -4,3 +4,4 @@ export { OnnxOps } from './ops.js';
 export { onnxCtx, type OnnxCtx, type OnnxCtxOptions } from './ctx.js';
 export { buildOnnx, buildOnnxGraph, BUILDER_VERSION, type BuildOptions, type BuiltGraph, type ForwardModel } from './build.js';
 export { createSession, run, runRaw, releaseSession, type OnnxSession, type SessionOptions } from './session.js';
+export { buildOnnxCached, cachedGraph, defaultCacheDir, graphCacheId, type GraphCacheKey } from './cache.js';

@@ -232,6 +232,17 @@ export class OnnxOps implements Ops<OnnxValue> {
     });
   }
 
+  gridSample(x: OnnxValue, grid: OnnxValue): OnnxValue {
+    const [n, c] = x.shape as [number, number];
+    if (x.shape.length !== 4 || grid.shape.length !== 4 || grid.shape[3] !== 2 || grid.shape[0] !== n) {
+      throw new Error(`gridSample: input [${x.shape.join(', ')}] and grid [${grid.shape.join(', ')}] do not fit`);
+    }
+    // Opset 20 names bilinear 'linear'.
+    return this.node('GridSample', [x, this.cast(grid, x.dtype)], [n, c, grid.shape[1]!, grid.shape[2]!], x.dtype, {
+      mode: 'linear', padding_mode: 'zeros', align_corners: 0,
+    });
+  }
+
   // ---- elementwise ----------------------------------------------------------------------
 
   add(a: OnnxValue, b: OnnxValue | number): OnnxValue { return this.binary('Add', a, b); }

@@ -1,0 +1,121 @@
+// Built graphs cached on disk, so a second run skips the (slow) build and serialisation.
+// Key: checkpoint identity (content hash, or path + size + mtime), model id, resolution, batch,
+// dtype and the builder version. Files are written to a temp name and renamed into place.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { StateDict } from '../../io/host-tensor.js';
+import { BUILDER_VERSION, buildOnnxGraph, type BuildOptions, type BuiltGraph, type ForwardModel } from './build.js';
+
+export interface GraphCacheKey {
+  /** Path of the checkpoint file; identified by path + size + mtime unless checkpointHash is given. */
+  checkpoint?: string;
+  /** A content hash of the weights (preferred when known). */
+  checkpointHash?: string;
+  modelId: string;
+  /** Input resolution (square) or [h, w]. */
+  resolution: number | readonly [number, number];
+  batch: number;
+  dtype?: string;
+  /** Anything else that changes the graph (e.g. recorded taps). */
+  extra?: Record<string, unknown>;
+}
+
+/** $SEGFACE_CACHE, else $XDG_CACHE_HOME/segface/onnx, else ~/.cache/segface/onnx. */
+export function defaultCacheDir(): string {
+  if (process.env.SEGFACE_CACHE) return resolve(process.env.SEGFACE_CACHE);
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'segface', 'onnx');
+}
+
+/** A hex digest naming one cached graph. */
+export async function graphCacheId(key: GraphCacheKey): Promise<string> {
+  let ckpt: unknown = key.checkpointHash ?? null;
+  if (!ckpt && key.checkpoint) {
+    const p = resolve(key.checkpoint);
+    const st = await stat(p);
+    ckpt = { path: p, size: st.size, mtimeMs: st.mtimeMs };
+  }
+  const canon = JSON.stringify({
+    v: BUILDER_VERSION, ckpt, model: key.modelId, res: key.resolution, batch: key.batch,
+    dtype: key.dtype ?? 'float32', extra: key.extra ?? null,
+  });
+  return createHash('sha256').update(canon).digest('hex').slice(0, 32);
+}
+
+export interface CachedGraph<M> {
+  bytes: Uint8Array;
+  meta: M;
+  path: string;
+  hit: boolean;
+}
+
+async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * The graph for `key` from the cache, or built by `build` and stored. `meta` (JSON) is stored
+ * beside the model, e.g. output names and shapes. A cache that cannot be written is skipped.
+ */
+export async function cachedGraph<M>(
+  key: GraphCacheKey, build: () => { bytes: Uint8Array; meta: M } | Promise<{ bytes: Uint8Array; meta: M }>,
+  dir: string = defaultCacheDir(),
+): Promise<CachedGraph<M>> {
+  const id = await graphCacheId(key);
+  const path = join(dir, `${key.modelId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${id}.onnx`);
+  const metaPath = `${path}.json`;
+  try {
+    // The sidecar is written last and records the model's size: both present and agreeing = valid.
+    const meta = JSON.parse(await readFile(metaPath, 'utf8')) as { bytes: number; meta: M };
+    const bytes = await readFile(path);
+    if (bytes.byteLength === meta.bytes) {
+      return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), meta: meta.meta, path, hit: true };
+    }
+  } catch {
+    // miss
+  }
+  const built = await build();
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeAtomic(path, built.bytes);
+    await writeAtomic(metaPath, JSON.stringify({ bytes: built.bytes.byteLength, meta: built.meta, key }));
+  } catch (e) {
+    process.emitWarning(`segface: could not cache the ONNX graph in ${dir}: ${(e as Error).message}`);
+  }
+  return { bytes: built.bytes, meta: built.meta, path, hit: false };
+}
+
+/**
+ * buildOnnxGraph through the cache. `weights` may be a loader, called only on a cache miss, so a
+ * hit never reads the checkpoint.
+ */
+export async function buildOnnxCached(
+  model: ForwardModel,
+  weights: StateDict | (() => StateDict | Promise<StateDict>),
+  inputShape: readonly number[],
+  key: GraphCacheKey,
+  opts: BuildOptions = {},
+  dir?: string,
+): Promise<{ graph: BuiltGraph; path: string; hit: boolean }> {
+  const fullKey: GraphCacheKey = {
+    ...key,
+    dtype: opts.dtype ?? key.dtype,
+    extra: { ...key.extra, inputShape, inputName: opts.inputName ?? null, record: opts.recordIntermediates ?? false },
+  };
+  const c = await cachedGraph(fullKey, async () => {
+    const sd = typeof weights === 'function' ? await weights() : weights;
+    const g = buildOnnxGraph(model, sd, inputShape, opts);
+    const { bytes, ...meta } = g;
+    return { bytes, meta };
+  }, dir);
+  return { graph: { bytes: c.bytes, ...c.meta }, path: c.path, hit: c.hit };
+}

@@ -1,0 +1,23 @@
+// npm run parity -- <fixture-folder> [--runtime onnx|torch] [--threads N]
+import { Command, Option } from 'commander';
+import { reportAndExit, UserError } from '../src/cli/errors.js';
+import { runParity, summaryLine, type Runner } from '../src/model/parity.js';
+import { onnxRunner } from '../src/model/parity-onnx.js';
+
+async function runnerFor(runtime: string, threads?: number): Promise<Runner> {
+  if (runtime === 'onnx') return onnxRunner(threads);
+  const { torchRunner } = await import('../src/model/parity-torch.js');
+  return torchRunner(threads);
+}
+
+const program = new Command('parity')
+  .argument('<folder>', 'fixture folder (meta.json, input.npy, model.pt or weights.json, reference outputs)')
+  .addOption(new Option('--runtime <name>', 'engine').choices(['onnx', 'torch']).default('onnx'))
+  .option('--threads <n>', 'intra-op threads', (v) => Number.parseInt(v, 10))
+  .action(async (folder: string, o: { runtime: string; threads?: number }) => {
+    const r = await runParity(folder, await runnerFor(o.runtime, o.threads), (l) => console.log(l));
+    console.log(summaryLine(r));
+    if (!r.pass) process.exitCode = 1;
+  });
+
+program.parseAsync().catch((e: unknown) => reportAndExit(e instanceof Error ? e : new UserError(String(e))));

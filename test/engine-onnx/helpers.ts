@@ -24,7 +24,7 @@ export async function runOps(
   for (const [k, v] of Object.entries(outs)) declared[k] = g.output(v, k);
   const s = await createSession(g.serialize(), { threads: 1 });
   try {
-    const res = await runRaw(s, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { data: v.data, shape: v.shape }])));
+    const res = await runRaw(s, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, { data: v.data, shape: v.shape, ...(v.dtype === 'bool' ? { dtype: 'bool' as const } : {}) }])));
     for (const [k, v] of Object.entries(declared)) {
       assert.deepEqual(res[k]!.shape, [...v.shape], `inferred shape of ${k}`);
       assert.equal(res[k]!.dtype === 'bool' ? 'bool' : res[k]!.dtype, v.dtype, `inferred dtype of ${k}`);

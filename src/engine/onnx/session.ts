@@ -20,6 +20,13 @@ export interface OnnxSession {
   readonly inner: unknown;
 }
 
+/** A feed; `dtype` tells ORT that a Uint8Array holds bools ('bool') rather than bytes. */
+export interface InputTensor {
+  data: InputData;
+  shape: readonly number[];
+  dtype?: 'bool';
+}
+
 export interface OutputTensor {
   data: Float32Array;
   shape: number[];
@@ -49,11 +56,11 @@ function dtypeOf(data: InputData): ort.Tensor.Type {
 
 /** Runs and returns every output (or the named ones) as ORT produced them. */
 export async function runRaw(
-  session: OnnxSession, inputs: Record<string, { data: InputData; shape: readonly number[] }>, outputNames?: readonly string[],
+  session: OnnxSession, inputs: Record<string, InputTensor>, outputNames?: readonly string[],
 ): Promise<Record<string, RawOutputTensor>> {
   const s = session.inner as ort.InferenceSession;
   const feeds: Record<string, ort.Tensor> = {};
-  for (const [name, t] of Object.entries(inputs)) feeds[name] = new ort.Tensor(dtypeOf(t.data), t.data, [...t.shape]);
+  for (const [name, t] of Object.entries(inputs)) feeds[name] = new ort.Tensor(t.dtype ?? dtypeOf(t.data), t.data, [...t.shape]);
   const res = outputNames ? await s.run(feeds, [...outputNames]) : await s.run(feeds);
   const out: Record<string, RawOutputTensor> = {};
   for (const [name, t] of Object.entries(res)) {
@@ -67,7 +74,7 @@ export async function runRaw(
 
 /** Runs and returns the outputs as float32 (integer outputs such as argmax are converted). */
 export async function run(
-  session: OnnxSession, inputs: Record<string, { data: InputData; shape: readonly number[] }>, outputNames?: readonly string[],
+  session: OnnxSession, inputs: Record<string, InputTensor>, outputNames?: readonly string[],
 ): Promise<Record<string, OutputTensor>> {
   const raw = await runRaw(session, inputs, outputNames);
   const out: Record<string, OutputTensor> = {};

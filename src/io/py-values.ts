@@ -9,7 +9,8 @@
 // The writer also accepts plain objects as dicts with string keys.
 import type { HostTensor } from './host-tensor.js';
 
-export type PyKey = string | number | bigint | boolean | null | PyFloat | readonly PyValue[];
+/** Dict keys (in practice str or int; Map compares tuples by identity). */
+export type PyKey = PyValue;
 
 export type PyValue =
   | null

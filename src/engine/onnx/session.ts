@@ -33,6 +33,7 @@ export interface OutputTensor {
 }
 
 export interface RawOutputTensor {
+  /** float16 outputs arrive widened to float32 (dtype still says 'float16'). */
   data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
   dtype: string;
   shape: number[];
@@ -66,7 +67,7 @@ export async function runRaw(
   for (const [name, t] of Object.entries(res)) {
     let data = t.data as RawOutputTensor['data'] | Uint16Array;
     if (t.type === 'float16') data = Float32Array.from(data as Uint16Array, halfToFloat);
-    out[name] = { data: data as RawOutputTensor['data'], dtype: t.type === 'float16' ? 'float32' : t.type, shape: t.dims.map(Number) };
+    out[name] = { data: data as RawOutputTensor['data'], dtype: t.type, shape: t.dims.map(Number) };
     t.dispose();
   }
   return out;

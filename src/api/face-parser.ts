@@ -1,0 +1,119 @@
+// The library entry point: load a model once, parse photos (paths, encoded buffers or raw pixels)
+// into label maps at the photos' own sizes.
+import { resizeArgmax } from '../image/postprocess.js';
+import { preprocessInto } from '../image/preprocess.js';
+import { readImage, type ImageInput, type RgbImage } from '../image/read.js';
+import { labelLut, orderedClassNames, PALETTE, type HeadKind, type LabelOrder } from '../model/classes.js';
+import { UserError } from '../cli/errors.js';
+import { loadSegmenter, type LoadOptions } from './load-model.js';
+import { ParseResult, type ClassInfo } from './result.js';
+import type { Segmenter } from './segmenter.js';
+
+export interface FaceParserOptions extends LoadOptions {
+  /** Numbering of the returned labels (default 'native', the model's own). */
+  labelOrder?: LabelOrder;
+  /** Refuse images with more pixels than this (default 100 M). */
+  maxPixels?: number;
+}
+
+/** The class table of a head in a label order: id, name and palette colour. */
+export function classTable(head: HeadKind, order: LabelOrder = 'native'): ClassInfo[] {
+  return orderedClassNames(head, order).map((name, id) => ({ id, name, color: PALETTE[name] ?? [128, 128, 128] }));
+}
+
+const now = () => performance.now();
+
+export class FaceParser {
+  readonly classes: readonly ClassInfo[];
+  private readonly lut: Uint8Array;
+  private segmenter: Segmenter | null;
+
+  private constructor(segmenter: Segmenter, readonly labelOrder: LabelOrder, private readonly maxPixels?: number) {
+    this.segmenter = segmenter;
+    this.classes = classTable(segmenter.head, labelOrder);
+    this.lut = labelLut(segmenter.head, labelOrder);
+  }
+
+  /**
+   * `model`: a registry id (downloaded once into the cache), a `model_299.pt` checkpoint or an
+   * exported `.onnx` graph.
+   */
+  static async load(model: string, opts: FaceParserOptions = {}): Promise<FaceParser> {
+    const order = opts.labelOrder ?? 'native';
+    if (!['native', 'celebamask', 'bisenet'].includes(order)) {
+      throw new UserError(`unknown label order '${order}' (expected native, celebamask or bisenet)`);
+    }
+    const seg = await loadSegmenter(model, opts);
+    if (order !== 'native' && seg.head !== 'celeb') {
+      await seg.dispose();
+      throw new UserError(`label order '${order}' exists only for CelebAMask-HQ models; ${seg.modelId} is a ${seg.head} model`);
+    }
+    return new FaceParser(seg, order, opts.maxPixels);
+  }
+
+  /** Wraps an already opened segmenter (e.g. a custom engine). */
+  static fromSegmenter(seg: Segmenter, opts: { labelOrder?: LabelOrder; maxPixels?: number } = {}): FaceParser {
+    return new FaceParser(seg, opts.labelOrder ?? 'native', opts.maxPixels);
+  }
+
+  private get seg(): Segmenter {
+    if (!this.segmenter) throw new Error('FaceParser was disposed');
+    return this.segmenter;
+  }
+
+  get resolution(): number { return this.seg.resolution; }
+  get head(): HeadKind { return this.seg.head; }
+  get modelId(): string { return this.seg.modelId; }
+
+  /** Decodes one input (UserError naming it when it is not a usable image). */
+  decode(input: ImageInput, name?: string): Promise<RgbImage> {
+    return readImage(input, { maxPixels: this.maxPixels, name });
+  }
+
+  async parse(input: ImageInput, opts: { name?: string } = {}): Promise<ParseResult> {
+    const t0 = now();
+    const img = await this.decode(input, opts.name);
+    const [r] = await this.parseImages([img], [now() - t0]);
+    return r!;
+  }
+
+  /** Several inputs in one forward pass; rejects on the first input that cannot be decoded. */
+  async parseBatch(inputs: readonly ImageInput[]): Promise<ParseResult[]> {
+    const times: number[] = [];
+    const imgs: RgbImage[] = [];
+    for (const input of inputs) {
+      const t0 = now();
+      imgs.push(await this.decode(input));
+      times.push(now() - t0);
+    }
+    return this.parseImages(imgs, times);
+  }
+
+  /** Runs decoded images through the network as one batch. */
+  async parseImages(imgs: readonly RgbImage[], decodeMs: readonly number[] = []): Promise<ParseResult[]> {
+    if (imgs.length === 0) return [];
+    const seg = this.seg;
+    const r = seg.resolution, n = imgs.length, per = 3 * r * r;
+    const t0 = now();
+    const batch = new Float32Array(n * per); // [n,3,R,R]
+    imgs.forEach((img, i) => preprocessInto(img, r, batch, i * per));
+    const t1 = now();
+    const { logits, height, width } = await seg.run(batch, n); // [n,C,h,w]
+    const t2 = now();
+    const C = seg.numClasses, plane = C * height * width;
+    return imgs.map((img, i) => {
+      const t3 = now();
+      const labels = resizeArgmax(logits, i * plane, C, height, width, img.height, img.width);
+      if (this.labelOrder !== 'native') for (let k = 0; k < labels.length; k++) labels[k] = this.lut[labels[k]!]!;
+      const timing = { decodeMs: decodeMs[i] ?? 0, preprocessMs: (t1 - t0) / n, inferenceMs: (t2 - t1) / n, postprocessMs: now() - t3 };
+      return new ParseResult(labels, img.width, img.height, this.classes, this.labelOrder, img, seg.modelId, r, timing);
+    });
+  }
+
+  /** Frees the runtime's native memory; the parser cannot be used afterwards. */
+  async dispose(): Promise<void> {
+    const s = this.segmenter;
+    this.segmenter = null;
+    await s?.dispose();
+  }
+}

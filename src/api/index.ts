@@ -1,0 +1,6 @@
+// Public parsing API.
+export { FaceParser, classTable, type FaceParserOptions } from './face-parser.js';
+export { ParseResult, type ClassInfo, type ClassShare, type Summary, type Timing } from './result.js';
+export type { Segmenter, Runtime, Device, EngineOptions } from './segmenter.js';
+export { loadSegmenter, type LoadOptions } from './load-model.js';
+export type { RgbImage, RawPixels, ImageInput } from '../image/read.js';

@@ -1,0 +1,54 @@
+// `--model` (registry id, .pt checkpoint or .onnx graph) → a ready Segmenter.
+import { basename } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { resolveModel, type ResolveOptions } from '../hub/resolve.js';
+import { readStateDictFile } from '../io/files.js';
+import type { StateDict } from '../io/host-tensor.js';
+import { buildSegFace } from '../model/build.js';
+import type { HeadKind } from '../model/classes.js';
+import { bindStateDict } from '../model/load.js';
+import type { SegFace } from '../model/segface.js';
+import { detectModel } from './detect.js';
+import { BuiltOnnxSegmenter, FileOnnxSegmenter, graphCacheFor } from './onnx-segmenter.js';
+import type { EngineOptions, Segmenter } from './segmenter.js';
+import { openTorchSegmenter } from './torch-segmenter.js';
+
+export interface LoadOptions extends EngineOptions, ResolveOptions {
+  /** Input size for checkpoints that are not registry ids (default 512). */
+  resolution?: number;
+}
+
+interface Bound { net: SegFace; weights: StateDict; head: HeadKind; modelId: string; resolution: number }
+
+/** Reads a .pt and binds it strictly to the registry entry's model, or to the model it fits. */
+async function bindCheckpoint(model: string, path: string, opts: LoadOptions, entry = undefined as Awaited<ReturnType<typeof resolveModel>>['entry']): Promise<Bound> {
+  const sd = readStateDictFile(path);
+  if (entry) {
+    const resolution = opts.resolution ?? entry.resolution;
+    const net = buildSegFace({ model: entry.model, head: entry.head, resolution });
+    const weights = bindStateDict(net, sd, path, `${entry.id} (${entry.model} backbone, ${entry.head} head)`);
+    return { net, weights, head: entry.head, modelId: entry.id, resolution };
+  }
+  const resolution = opts.resolution ?? 512;
+  const found = detectModel(sd, resolution);
+  // Not an exact fit: strict binding against the closest candidate explains what differs.
+  const weights = bindStateDict(found.net, sd, path, found.exact ? model : `any SegFace model (closest: ${found.model} backbone, ${found.head} head)`);
+  return { net: found.net, weights, head: found.head, modelId: `${found.model}_${found.head}_${resolution} (${basename(path)})`, resolution };
+}
+
+export async function loadSegmenter(model: string, opts: LoadOptions = {}): Promise<Segmenter> {
+  const runtime = opts.runtime ?? 'onnx';
+  if (runtime !== 'onnx' && runtime !== 'torch') throw new UserError(`unknown runtime '${runtime}' (expected onnx or torch)`);
+  if (opts.device && opts.device !== 'cpu' && opts.device !== 'cuda') throw new UserError(`unknown device '${opts.device}' (expected cpu or cuda)`);
+  if (opts.resolution !== undefined && (!Number.isInteger(opts.resolution) || opts.resolution <= 0 || opts.resolution % 32 !== 0)) {
+    throw new UserError(`resolution ${opts.resolution} is not a positive multiple of 32`);
+  }
+  const resolved = await resolveModel(model, opts);
+  if (resolved.format === 'onnx') {
+    if (runtime === 'torch') throw new UserError(`${resolved.path}: an .onnx file runs with --runtime onnx only`);
+    return FileOnnxSegmenter.open(resolved.path, opts, opts.resolution);
+  }
+  const b = await bindCheckpoint(model, resolved.path, opts, resolved.entry);
+  if (runtime === 'torch') return openTorchSegmenter(b, opts);
+  return new BuiltOnnxSegmenter({ ...b, checkpoint: resolved.path, graphCacheDir: graphCacheFor(opts.cacheDir) }, opts);
+}

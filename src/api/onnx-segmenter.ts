@@ -1,0 +1,142 @@
+// Segmenters on ONNX Runtime: graphs built from a checkpoint (static shapes, one session per batch
+// size, cached on disk by the engine) and users' exported .onnx files (run as they are).
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { buildOnnxCached, createSession, releaseSession, run, type OnnxSession, type SessionOptions } from '../engine/onnx/index.js';
+import type { StateDict } from '../io/host-tensor.js';
+import type { HeadKind } from '../model/classes.js';
+import type { SegFace } from '../model/segface.js';
+import type { EngineOptions, Segmenter } from './segmenter.js';
+
+function sessionOptions(o: EngineOptions): SessionOptions {
+  return {
+    ...(o.threads ? { threads: o.threads } : {}),
+    executionProviders: o.device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+  };
+}
+
+async function openSession(bytes: Uint8Array, o: EngineOptions, what: string): Promise<OnnxSession> {
+  try {
+    return await createSession(bytes, sessionOptions(o));
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    if (o.device === 'cuda') {
+      throw new UserError(`${what}: ONNX Runtime cannot use CUDA here (${msg}); use --device cpu or --runtime torch`);
+    }
+    throw new UserError(`${what}: ONNX Runtime cannot load the model (${msg})`);
+  }
+}
+
+async function runOne(session: OnnxSession, input: Float32Array, shape: number[]): Promise<{ data: Float32Array; shape: number[] }> {
+  const out = await run(session, { [session.inputNames[0]!]: { data: input, shape } }, [session.outputNames[0]!]);
+  return Object.values(out)[0]!;
+}
+
+export interface BuiltSegmenterSpec {
+  net: SegFace;
+  weights: StateDict;
+  checkpoint: string;
+  modelId: string;
+  head: HeadKind;
+  resolution: number;
+  /** Graph cache folder (default: the engine's). */
+  graphCacheDir?: string;
+}
+
+/** A SegFace built from checkpoint weights, run by ORT. */
+export class BuiltOnnxSegmenter implements Segmenter {
+  readonly resolution: number;
+  readonly numClasses: number;
+  readonly head: HeadKind;
+  readonly modelId: string;
+  private readonly sessions = new Map<number, Promise<OnnxSession>>();
+
+  constructor(private readonly spec: BuiltSegmenterSpec, private readonly engine: EngineOptions) {
+    this.resolution = spec.resolution;
+    this.numClasses = spec.net.numClasses;
+    this.head = spec.head;
+    this.modelId = spec.modelId;
+  }
+
+  private session(n: number): Promise<OnnxSession> {
+    let s = this.sessions.get(n);
+    if (!s) {
+      const r = this.resolution;
+      s = buildOnnxCached(this.spec.net, this.spec.weights, [n, 3, r, r], {
+        checkpoint: this.spec.checkpoint, modelId: this.modelId, resolution: r, batch: n,
+      }, {}, this.spec.graphCacheDir).then(({ graph }) => openSession(graph.bytes, this.engine, this.spec.checkpoint));
+      this.sessions.set(n, s);
+    }
+    return s;
+  }
+
+  async run(batch: Float32Array, n: number) {
+    const r = this.resolution;
+    const out = await runOne(await this.session(n), batch, [n, 3, r, r]);
+    return { logits: out.data, height: out.shape[2]!, width: out.shape[3]! };
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map(async (s) => releaseSession(await s).catch(() => undefined)));
+  }
+}
+
+/** An exported graph with input [N,3,R,R] (N fixed or symbolic) and logits [N,C,h,w] first. */
+export class FileOnnxSegmenter implements Segmenter {
+  readonly modelId: string;
+  private constructor(
+    private session: OnnxSession | null, readonly resolution: number, readonly numClasses: number,
+    readonly head: HeadKind, private readonly fixedBatch: number | null, path: string,
+  ) {
+    this.modelId = basename(path);
+  }
+
+  static async open(path: string, engine: EngineOptions, resolutionHint?: number): Promise<FileOnnxSegmenter> {
+    let bytes: Buffer;
+    try { bytes = await readFile(path); } catch (e) { throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`); }
+    const session = await openSession(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), engine, path);
+    const inner = session.inner as { inputMetadata?: { isTensor: boolean; shape?: readonly (number | string)[] }[]; outputMetadata?: { isTensor: boolean; shape?: readonly (number | string)[] }[] };
+    const inShape = inner.inputMetadata?.[0]?.shape ?? [];
+    const outShape = inner.outputMetadata?.[0]?.shape ?? [];
+    const num = (v: unknown) => (typeof v === 'number' && v > 0 ? v : null);
+    const bad = (why: string) => new UserError(`${path}: not a SegFace graph (${why}); expected input [N,3,R,R] and logits [N,C,R,R]`);
+    if (inShape.length !== 4 || (num(inShape[1]) ?? 3) !== 3) { await releaseSession(session); throw bad(`input shape [${inShape.join(',')}]`); }
+    const resolution = num(inShape[2]) ?? num(inShape[3]) ?? resolutionHint;
+    const numClasses = num(outShape[1]);
+    if (!resolution || !numClasses || (numClasses !== 19 && numClasses !== 11)) {
+      await releaseSession(session);
+      throw bad(`input [${inShape.join(',')}], output [${outShape.join(',')}]`);
+    }
+    return new FileOnnxSegmenter(session, resolution, numClasses, numClasses === 19 ? 'celeb' : 'lapa', num(inShape[0]), path);
+  }
+
+  async run(batch: Float32Array, n: number) {
+    if (!this.session) throw new Error('segmenter disposed');
+    const r = this.resolution, per = 3 * r * r;
+    const step = this.fixedBatch ?? n;
+    const parts: Float32Array[] = [];
+    let h = 0, w = 0;
+    for (let i = 0; i < n; i += step) {
+      // A graph with a fixed batch gets zero-padded chunks of exactly that size.
+      const chunk = new Float32Array(step * per);
+      chunk.set(batch.subarray(i * per, Math.min(n, i + step) * per));
+      const out = await runOne(this.session, chunk, [step, 3, r, r]);
+      [, , h, w] = out.shape as [number, number, number, number];
+      parts.push(out.data.subarray(0, Math.min(step, n - i) * this.numClasses * h * w));
+    }
+    const logits = parts.length === 1 ? parts[0]! : new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+    if (parts.length > 1) { let o = 0; for (const p of parts) { logits.set(p, o); o += p.length; } }
+    return { logits, height: h, width: w };
+  }
+
+  async dispose(): Promise<void> {
+    const s = this.session;
+    this.session = null;
+    if (s) await releaseSession(s);
+  }
+}
+
+export const graphCacheFor = (cacheDir?: string) => (cacheDir ? join(cacheDir, 'onnx') : undefined);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GraphBuilder, OnnxOps, buildOnnxGraph, createSession, releaseSession, run, type OnnxValue } from '../../src/engine/onnx/index.js';
-import type { Ctx } from '../../src/engine/ops.js';
+import type { Ctx, Ops } from '../../src/engine/ops.js';
 import { toFloat32 } from '../../src/io/host-tensor.js';
 import { SwinBackbone, SWIN_VARIANTS, buildSwin, type SwinConfig, type SwinVariant } from '../../src/model/backbones/swin.js';
 import { randomStateDict } from '../../src/model/load.js';
@@ -26,12 +26,12 @@ for (const folder of ['swin_base_hash_224', 'swinv2_tiny_hash_256']) {
 }
 
 /** Tap shapes from the graph builder's static shape inference (weights as graph inputs, no data). */
-function tapShapes(model: SwinBackbone, R: number): number[][] {
+function tapShapes(model: SwinBackbone, R: number, training = false, wrap = (o: Ops<OnnxValue>) => o): number[][] {
   const graph = new GraphBuilder();
-  const ops = new OnnxOps(graph);
+  const ops = wrap(new OnnxOps(graph));
   const decls = new Map(model.declarations());
   const ctx: Ctx<OnnxValue> = {
-    ops, training: false,
+    ops, training,
     get: (k) => { const d = decls.get(k)!; return graph.input(k.replace(/\./g, '_'), d.shape, d.dtype); },
   };
   return model.forward(ctx, graph.input('x', [1, 3, R, R])).map((v) => [...v.shape]);
@@ -91,3 +91,17 @@ for (const [name, cfg, R] of NARROW) {
     });
   });
 }
+
+test('train mode: stochastic depth per block as torchvision (row mode, linear over all blocks)', () => {
+  for (const [variant, rate] of [['swin_base', 0.5], ['swinv2_base', 0.5], ['swinv2_small', 0.3], ['swinv2_tiny', 0.2]] as [SwinVariant, number][]) {
+    const seen: [number, boolean][] = [];
+    const spy = (o: Ops<OnnxValue>): Ops<OnnxValue> => Object.assign(o, {
+      stochasticDepth: (x: OnnxValue, prob: number, training: boolean) => { seen.push([prob, training]); return x; },
+    });
+    tapShapes(buildSwin(variant).setPrefix('backbone.'), 64, true, spy);
+    const n = SWIN_VARIANTS[variant].depths.reduce((a, b) => a + b);
+    // block 0 has rate 0 (skipped); every other block drops its attention and MLP branches
+    const want = Array.from({ length: n - 1 }, (_, i) => [(rate * (i + 1)) / (n - 1), true]).flatMap((e) => [e, e]);
+    assert.deepEqual(seen, want, variant);
+  }
+});

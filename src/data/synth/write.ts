@@ -1,0 +1,108 @@
+// Writes a synthetic face set in the CelebAMask-HQ layout (spec §7.2) so the real reader loads
+// it: CelebA-HQ-img/<id>.jpg, CelebAMask-HQ-mask-anno/<id//2000>/<id:05d>_<suffix>.png (0/255
+// masks, only for parts present, overlapping like the real annotations), the HQ↔CelebA mapping and
+// the CelebA partition file. Everything goes to a temporary sibling folder that is renamed into
+// place at the end, so an interrupted run leaves no half-written data set.
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { UserError } from '../../cli/errors.js';
+import { Rng } from '../../model/init.js';
+import { CELEB_FILES, celebMaskPath } from '../celebamask-hq.js';
+import { CELEB_MASK_SUFFIXES } from '../labels.js';
+import { drawFace } from './face.js';
+
+export interface SynthOptions {
+  out: string;
+  n: number;
+  resolution: number;
+  seed: number;
+  /** Fractions of images in val and test (each at least one image when n ≥ 3). */
+  valFrac?: number;
+  testFrac?: number;
+  /** Images encoded concurrently. */
+  concurrency?: number;
+  jpegQuality?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SynthSummary {
+  root: string;
+  counts: { train: number; val: number; test: number };
+}
+
+/** Per-image seed from the set's seed and the image id. */
+export function imageSeed(seed: number, id: number): number {
+  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(id + 1, 0x85ebca77)) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+/** Split of each id (0 train, 1 val, 2 test), a seeded shuffle. */
+export function synthSplits(n: number, seed: number, valFrac = 0.1, testFrac = 0.1): Uint8Array {
+  const nTest = n >= 3 ? Math.max(1, Math.round(n * testFrac)) : 0;
+  const nVal = n >= 3 ? Math.max(1, Math.round(n * valFrac)) : 0;
+  const ids = Array.from({ length: n }, (_, i) => i);
+  const rng = new Rng((seed ^ 0x27d4eb2f) >>> 0);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1));
+    [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+  }
+  const g = new Uint8Array(n);
+  ids.forEach((id, k) => { g[id] = k < nTest ? 2 : k < nTest + nVal ? 1 : 0; });
+  return g;
+}
+
+export async function writeSynthCelebA(o: SynthOptions): Promise<SynthSummary> {
+  const { n, resolution: R, seed } = o;
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(R) || R < 32 || R > 2048) throw new UserError(`--resolution must be an integer in 32..2048, got ${R}`);
+  const root = resolve(o.out);
+  if (existsSync(root) && readdirSync(root).length > 0) throw new UserError(`${root}: output folder exists and is not empty`);
+  const tmp = join(dirname(root), `.${basename(root)}.partial-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
+  try {
+    const imgDir = join(tmp, CELEB_FILES.images), maskDir = join(tmp, CELEB_FILES.masks);
+    await mkdir(imgDir, { recursive: true });
+    for (let d = 0; d <= Math.floor((n - 1) / 2000); d++) await mkdir(join(maskDir, String(d)), { recursive: true });
+    const quality = o.jpegQuality ?? 92;
+    let next = 0, done = 0;
+    const worker = async () => {
+      for (let id = next++; id < n; id = next++) {
+        const face = drawFace(R, imageSeed(seed, id));
+        const files: Array<Promise<unknown>> = [];
+        files.push(sharp(face.rgb, { raw: { width: R, height: R, channels: 3 } }).jpeg({ quality }).toFile(join(imgDir, `${id}.jpg`)));
+        for (const [k, m] of face.masks) {
+          const file = join(maskDir, celebMaskPath(id, CELEB_MASK_SUFFIXES[k - 1]!));
+          files.push(sharp(m, { raw: { width: R, height: R, channels: 1 } }).png({ compressionLevel: 3 }).toFile(file));
+        }
+        await Promise.all(files);
+        o.onProgress?.(++done, n);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 4) }, worker));
+
+    // CelebA file names: the HQ image with id i stands for CelebA image i+1 (000001.jpg, ...).
+    const orig = (i: number) => `${String(i + 1).padStart(6, '0')}.jpg`;
+    const mapping = ['idx         orig_idx    orig_file'];
+    for (let id = 0; id < n; id++) mapping.push(`${id} ${id} ${orig(id)}`);
+    const groups = synthSplits(n, seed, o.valFrac, o.testFrac);
+    const partition: string[] = [];
+    for (let id = 0; id < n; id++) partition.push(`${orig(id)} ${groups[id]}`);
+    // The real partition file also lists CelebA images that are not in CelebA-HQ; the reader skips them.
+    for (let i = n; i < n + 3; i++) partition.push(`${orig(i)} ${i % 3}`);
+    await writeFile(join(tmp, CELEB_FILES.mapping), `${mapping.join('\n')}\n`);
+    await writeFile(join(tmp, CELEB_FILES.partition), `${partition.join('\n')}\n`);
+
+    if (existsSync(root)) await rmdir(root); // empty (checked above)
+    await mkdir(dirname(root), { recursive: true });
+    await rename(tmp, root);
+    const counts = { train: 0, val: 0, test: 0 };
+    for (const g of groups) counts[(['train', 'val', 'test'] as const)[g]!]++;
+    return { root, counts };
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

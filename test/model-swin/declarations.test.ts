@@ -42,3 +42,21 @@ test('every variant declares torchvision-sized trees', () => {
   assert.deepEqual(keys.get('backbone.0.6.norm.weight')?.shape, [768]);
   assert.deepEqual(keys.get('backbone.1.weight')?.shape, [768]);
 });
+
+test('random initialisation follows torchvision (trunc_normal .02 Linears, zero biases, LN ones, log 10 scales)', () => {
+  const sd = new Map([...buildSwin('swinv2_tiny').setPrefix('backbone.').declarations()].map(([k, d]) => [k, d.init(d.shape, new Rng(1), d.dtype) as Float32Array]));
+  const std = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+  for (const k of ['backbone.0.1.0.attn.qkv.weight', 'backbone.0.5.3.mlp.3.weight', 'backbone.0.2.reduction.weight', 'backbone.0.1.1.attn.cpb_mlp.0.weight']) {
+    assert.ok(Math.abs(std(sd.get(k)!) - 0.02) < 0.002, `${k} std ${std(sd.get(k)!)}`);
+  }
+  for (const k of ['backbone.0.1.0.attn.qkv.bias', 'backbone.0.5.3.mlp.0.bias', 'backbone.0.1.1.attn.cpb_mlp.0.bias', 'backbone.0.0.2.bias']) {
+    assert.ok(sd.get(k)!.every((v) => v === 0), k);
+  }
+  assert.ok(sd.get('backbone.0.7.1.norm2.weight')!.every((v) => v === 1));
+  assert.ok(sd.get('backbone.0.3.0.attn.logit_scale')!.every((v) => v === Math.fround(Math.log(10))));
+  // patch embed keeps PyTorch's default Conv2d init: U(±1/√fan_in), fan_in = 3·4·4
+  const conv = sd.get('backbone.0.0.0.weight')!;
+  assert.ok(conv.every((v) => Math.abs(v) <= 1 / Math.sqrt(48)) && std(conv) > 0.05);
+  const table = [...buildSwin('swin_base').declarations()].find(([k]) => k.endsWith('relative_position_bias_table'))![1];
+  assert.ok(Math.abs(std(table.init(table.shape, new Rng(2), 'float32') as Float32Array) - 0.02) < 0.003);
+});

@@ -1,0 +1,81 @@
+// Loads the compiled libtorch addon on first use. Nothing here runs at import time, so code
+// that only parses faces can import the engine's types without having libtorch installed.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../../cli/errors.js';
+
+/** An opaque native tensor handle (one at::Tensor reference). */
+export type Handle = { readonly __torchHandle: unique symbol };
+
+/** The addon's exports (native/src/addon.cc). */
+export interface NativeTorch {
+  call(name: string, overload: string, args: unknown[], discard?: boolean): unknown;
+  pickleLoad(bytes: Uint8Array): unknown;
+  fromTypedArray(data: ArrayBufferView, shape: readonly number[], dtype: string, device?: string): Handle;
+  toTypedArray(h: Handle): Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
+  info(h: Handle): [number[], string, string, boolean];
+  requiresGrad(h: Handle): boolean;
+  setRequiresGrad(h: Handle, on: boolean): void;
+  backward(h: Handle, grad: Handle | null, retainGraph?: boolean): void;
+  grad(h: Handle): Handle | null;
+  setGrad(h: Handle, g: Handle | null): void;
+  free(h: Handle): void;
+  isFreed(h: Handle): boolean;
+  liveHandles(): number;
+  setGradEnabled(on: boolean): boolean;
+  isGradEnabled(): boolean;
+  inferenceModeEnter(): number;
+  inferenceModeExit(): number;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  manualSeed(seed: number | bigint): void;
+  cudaDeviceCount(): number;
+  readonly torchVersion: string;
+}
+
+const ADDON_REL = join('native', 'build', 'Release', 'segface_torch.node');
+
+/** The package root: the nearest folder above this file holding package.json (works from dist/). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('segface: cannot find the package root above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+export function addonPath(): string {
+  return process.env.SEGFACE_TORCH_ADDON ?? join(packageRoot(), ADDON_REL);
+}
+
+const HOW_TO =
+  'Install libtorch and build the addon: `apt-get install libtorch-dev && npm run build:native`, ' +
+  'or against a PyTorch install (CUDA where it has it): `LIBTORCH=python npm run build:native` ' +
+  '(or LIBTORCH=/path/to/libtorch).';
+
+let cached: NativeTorch | undefined;
+
+/** The addon, loaded on first call; a UserError explains how to build it when it is missing. */
+export function native(): NativeTorch {
+  if (cached) return cached;
+  const path = addonPath();
+  if (!existsSync(path)) {
+    throw new UserError(`the libtorch training engine is not built (${path} is missing). ${HOW_TO}`);
+  }
+  let mod: NativeTorch;
+  try {
+    mod = createRequire(import.meta.url)(path) as NativeTorch;
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new UserError(`the libtorch training engine at ${path} does not load (${why}). ${HOW_TO}`);
+  }
+  // Default: every core for intra-op parallelism, unless the user pinned OpenMP already.
+  if (!process.env.OMP_NUM_THREADS) mod.setNumThreads(availableParallelism());
+  cached = mod;
+  return mod;
+}

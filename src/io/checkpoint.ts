@@ -195,6 +195,8 @@ function bareStorages(v: PyValue): PyValue {
 export interface WriteCheckpointOptions {
   /** Folder name inside the zip; torch uses the file's name without extension ('archive' for buffers). */
   root?: string;
+  /** Passed to the zip writer (files.ts hands in Node's zlib.crc32). */
+  crc32?: (bytes: Uint8Array) => number;
 }
 
 /**
@@ -224,7 +226,7 @@ export function writeCheckpointChunks(obj: PyValue, opts: WriteCheckpointOptions
     { name: `${root}/byteorder`, data: enc.encode('little') },
     ...data.map((d, i) => ({ name: `${root}/data/${i}`, data: d })),
     { name: `${root}/version`, data: enc.encode('3\n') },
-  ]);
+  ], { crc32: opts.crc32 });
 }
 
 /** The checkpoint in one buffer (`torch.load` reads it; see writeCheckpointChunks). */

@@ -2,6 +2,7 @@
 // Writes go to a temporary file that is renamed into place, so a failure never leaves half a file.
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { UserError } from '../cli/errors.js';
 import { readCheckpoint, stateDictFromCheckpoint, writeCheckpointChunks, type WriteCheckpointOptions } from './checkpoint.js';
 import type { HostTensor, StateDict } from './host-tensor.js';
@@ -67,6 +68,10 @@ export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): vo
   }
 }
 
+// zlib.crc32 exists from Node 20.15; about twice as fast as the portable one.
+const zlibCrc = (zlib as unknown as { crc32?: (b: Uint8Array) => number }).crc32;
+const nodeCrc32 = zlibCrc ? (b: Uint8Array) => zlibCrc(b) >>> 0 : undefined;
+
 /** Read a `torch.save` checkpoint file (see readCheckpoint). Messages name `path`. */
 export function readCheckpointFile(path: string): PyValue {
   return readCheckpoint(readFileBytes(path), path);
@@ -80,7 +85,7 @@ export function readStateDictFile(path: string): StateDict {
 /** Write a checkpoint file; the zip's root folder defaults to the file name without extension, like torch. */
 export function writeCheckpointFile(path: string, obj: PyValue, opts: WriteCheckpointOptions = {}): void {
   const root = opts.root ?? (basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_') || 'archive');
-  writeFileAtomic(path, writeCheckpointChunks(obj, { ...opts, root }));
+  writeFileAtomic(path, writeCheckpointChunks(obj, { crc32: nodeCrc32, ...opts, root }));
 }
 
 export function readNpyFile(path: string): HostTensor {

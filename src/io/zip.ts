@@ -149,6 +149,8 @@ export interface ZipWriteOptions {
   align?: number;
   /** Write ZIP64 records even for a small archive (tests; torch switches at 4 GiB). */
   forceZip64?: boolean;
+  /** A faster CRC-32 where the platform has one (Node's zlib.crc32); defaults to crc32() here. */
+  crc32?: (bytes: Uint8Array) => number;
 }
 
 /**
@@ -165,7 +167,7 @@ export function writeZipChunks(entries: readonly { name: string; data: Uint8Arra
   for (const e of entries) {
     const nameBytes = enc.encode(e.name);
     const size = e.data.length;
-    const crc = crc32(e.data);
+    const crc = (opts.crc32 ?? crc32)(e.data);
     const big = !!opts.forceZip64 || size >= U32_MAX || offset >= U32_MAX;
     any64 ||= big;
     // Local header: 30 + name + [zip64 extra 20] + padding extra ('FB' + len + 'Z'*n), as miniz does in torch.

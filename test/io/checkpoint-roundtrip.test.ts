@@ -4,11 +4,11 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { readCheckpoint, stateDictFromCheckpoint, writeCheckpoint } from '../../src/io/checkpoint.js';
-import { readCheckpointFile, writeCheckpointFile } from '../../src/io/files.js';
+import { readCheckpointFile, readFileBytes, writeCheckpointFile } from '../../src/io/files.js';
 import { hostTensor, isHostTensor, type HostTensor } from '../../src/io/host-tensor.js';
 import { pickle } from '../../src/io/pickle-writer.js';
 import { Counter, OrderedDict, PyFloat, PyGlobal, PyPersistent, PyReduce, isTuple, tuple, type PyValue } from '../../src/io/py-values.js';
-import { readZip, writeZip } from '../../src/io/zip.js';
+import { crc32, readZip, writeZip } from '../../src/io/zip.js';
 
 function tensors(): Map<string, HostTensor> {
   return new Map<string, HostTensor>([
@@ -103,6 +103,10 @@ test('checkpoint files: temp file + rename, root folder named after the file, st
     const sd = new OrderedDict<string, PyValue>([...tensors()].map(([k, v]) => [`module.${k}`, v] as [string, PyValue]));
     writeCheckpointFile(p, new Map<string, PyValue>([['state_dict_backbone', sd], ['epoch', 1]]));
     assert.deepEqual(readdirSync(dir), ['model_299.pt']);
+    // torch's reader (miniz) checks every record's CRC, so the Node fast path must agree.
+    const entries = readZip(readFileBytes(p));
+    assert.equal(entries[0]!.name, 'model_299/data.pkl');
+    for (const e of entries) assert.equal(e.crc32, crc32(e.data), e.name);
     const ck = readCheckpointFile(p);
     const st = stateDictFromCheckpoint(ck, p);
     assert.deepEqual([...st.keys()], [...tensors().keys()]);

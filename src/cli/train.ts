@@ -1,0 +1,90 @@
+// `segface train`: the official train.py flags (names, meanings, defaults) plus --device,
+// --resume, --loss/--consensus_*, --init and a few run-size caps. The trainer (and libtorch)
+// is imported only when the command runs, so the rest of the CLI works without libtorch.
+import { Option, type Command } from 'commander';
+import { UserError } from './errors.js';
+import { parseMilestones } from '../train/schedule.js';
+import type { TrainConfig, TrainDataset } from '../train/config.js';
+
+function num(name: string, opts: { int?: boolean; min?: number } = {}) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (!Number.isFinite(x) || (opts.int && !Number.isInteger(x)) || (opts.min !== undefined && x < opts.min)) {
+      throw new UserError(`--${name} expects ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}, got '${v}'`);
+    }
+    return x;
+  };
+}
+
+interface RawOpts {
+  ckpt_path: string; expt_name: string; dataset: TrainDataset; backbone: TrainConfig['backbone']; model: string;
+  lr: number; lr_schedule: string; input_resolution: number; train_bs: number; val_bs: number; test_bs: number;
+  num_workers: number; epochs: number; data_path?: string; log_path?: string; device: 'cpu' | 'cuda'; resume?: boolean;
+  loss: TrainConfig['loss']; consensus_alpha: number; consensus_beta: number; consensus_reduce_pixel: 'idx' | 'all';
+  consensus_reduce_pixel_kl: 'idx' | 'all'; consensus_blobs: 'class' | 'components'; val_interval: number;
+  init?: string; seed: number; max_iters: number; max_val_images: number; threads: number; progress?: boolean;
+  weight_decay: number;
+}
+
+export function toConfig(o: RawOpts): TrainConfig {
+  let milestones: number[];
+  try {
+    milestones = parseMilestones(o.lr_schedule);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  return {
+    ckptPath: o.ckpt_path, exptName: o.expt_name, dataset: o.dataset, backbone: o.backbone, model: o.model,
+    lr: o.lr, milestones, gamma: 0.1, weightDecay: o.weight_decay, resolution: o.input_resolution,
+    trainBs: o.train_bs, valBs: o.val_bs, testBs: o.test_bs, numWorkers: o.num_workers, epochs: o.epochs,
+    dataPath: o.data_path, logPath: o.log_path ?? process.env.LOG_PATH ?? '.', device: o.device,
+    resume: !!o.resume, loss: o.loss,
+    consensus: { alpha: o.consensus_alpha, beta: o.consensus_beta, reducePixel: o.consensus_reduce_pixel, reducePixelKl: o.consensus_reduce_pixel_kl },
+    consensusBlobs: o.consensus_blobs, valInterval: o.val_interval, init: o.init, seed: o.seed,
+    maxIters: o.max_iters, maxValImages: o.max_val_images, threads: o.threads,
+    progress: o.progress ?? !!process.stderr.isTTY,
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('Train SegFace (official recipe: 0.5·CE + 0.5·Dice, AdamW, MultiStepLR); needs libtorch')
+    .option('--ckpt_path <dir>', 'checkpoint folder under LOG_PATH', 'ckpts')
+    .option('--expt_name <name>', 'experiment name (sub-folder of --ckpt_path)', 'segface')
+    .addOption(new Option('--dataset <name>', 'training set').choices(['celebamask_hq', 'lapa', 'helen', 'synthetic']).default('celebamask_hq'))
+    .addOption(new Option('--backbone <head>', 'SegFace head (class set)').choices(['segface_celeb', 'segface_lapa', 'segface_helen']).default('segface_celeb'))
+    .option('--model <backbone>', 'backbone network: swin_base, swinv2_base/small/tiny, convnext_base/small/tiny, mobilenet, efficientnet, resnet', 'swin_base')
+    .option('--lr <x>', 'AdamW learning rate', num('lr', { min: 0 }), 1e-4)
+    .option('--weight_decay <x>', 'AdamW weight decay', num('weight_decay', { min: 0 }), 1e-5)
+    .option('--lr_schedule <epochs>', 'MultiStepLR milestones (gamma 0.1), comma-separated', '80,200')
+    .option('--input_resolution <px>', 'square input size', num('input_resolution', { int: true, min: 32 }), 512)
+    .option('--train_bs <n>', 'training batch size', num('train_bs', { int: true, min: 1 }), 4)
+    .option('--val_bs <n>', 'validation batch size', num('val_bs', { int: true, min: 1 }), 1)
+    .option('--test_bs <n>', 'test batch size (accepted for parity with the official flags)', num('test_bs', { int: true, min: 1 }), 1)
+    .option('--num_workers <n>', 'data-loading worker threads', num('num_workers', { int: true, min: 0 }), 4)
+    .option('--epochs <n>', 'number of epochs', num('epochs', { int: true, min: 1 }), 300)
+    .option('--data_path <dir>', 'dataset root (default: DATA_PATH from the environment or .env)')
+    .option('--log_path <dir>', 'root of the checkpoint folders (default: LOG_PATH or the working folder)')
+    .addOption(new Option('--device <d>', 'cpu or cuda').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--resume', 'continue from the newest checkpoint in the experiment folder')
+    .addOption(new Option('--loss <kind>', 'training loss').choices(['ce_dice', 'consensus', 'ce_dice+consensus']).default('ce_dice'))
+    .option('--consensus_alpha <x>', 'consensus loss: weight of the blob-mean cross-entropy', num('consensus_alpha', { min: 0 }), 10)
+    .option('--consensus_beta <x>', 'consensus loss: weight of the KL-to-consensus term', num('consensus_beta', { min: 0 }), 5)
+    .addOption(new Option('--consensus_reduce_pixel <r>', "blob mean over the blob ('idx') or the image ('all')").choices(['idx', 'all']).default('idx'))
+    .addOption(new Option('--consensus_reduce_pixel_kl <r>', "KL normalised by blob pixels ('idx') or all pixels ('all')").choices(['idx', 'all']).default('idx'))
+    .addOption(new Option('--consensus_blobs <b>', 'blobs: one per class per image, or 4-connected components').choices(['class', 'components']).default('class'))
+    .option('--val_interval <n>', 'validate every n epochs (and after the last)', num('val_interval', { int: true, min: 1 }), 20)
+    .option('--init <id|path.pt>', 'start from a released checkpoint (registry id) or a .pt file')
+    .option('--seed <n>', 'random seed', num('seed', { int: true, min: 0 }), 32)
+    .option('--max_iters <n>', 'cap on optimizer steps per epoch (0 = whole split)', num('max_iters', { int: true, min: 0 }), 0)
+    .option('--max_val_images <n>', 'cap on validation images (0 = whole split)', num('max_val_images', { int: true, min: 0 }), 0)
+    .option('--threads <n>', 'libtorch intra-op threads (0 = all cores)', num('threads', { int: true, min: 0 }), 0)
+    .option('--progress', 'show the progress bar (default: when stderr is a terminal)')
+    .option('--no-progress', 'no progress bar')
+    .action(async (raw: RawOpts) => {
+      const { runTraining } = await import('../train/trainer.js');
+      const r = await runTraining(toConfig(raw));
+      if (r.interrupted) process.exitCode = 130;
+    });
+}

@@ -1,0 +1,49 @@
+// A SegFace bound to libtorch tensors for training: one tensor per state-dict key (parameters
+// with requires_grad, buffers updated in place by BatchNorm), and the Ctx the model runs with.
+import type { Ctx } from '../engine/ops.js';
+import { fromHost, keep, type TorchOps, type TorchTensor } from '../engine/torch/index.js';
+import type { StateDict } from '../io/host-tensor.js';
+import type { Module } from '../model/module.js';
+
+export class TorchModelState {
+  readonly tensors = new Map<string, TorchTensor>();
+  /** Trainable parameters in model.parameters() order (the optimizer's indices). */
+  readonly params: TorchTensor[] = [];
+
+  constructor(readonly model: Module, sd: StateDict, readonly ops: TorchOps) {
+    for (const [key, decl] of model.declarations()) {
+      const h = sd.get(key);
+      if (!h) throw new Error(`state dict lacks ${key}`);
+      const t = keep(fromHost(h, { device: ops.device }));
+      if (decl.kind === 'param') {
+        t.requiresGrad_(true);
+        this.params.push(t);
+      }
+      this.tensors.set(key, t);
+    }
+  }
+
+  ctx(training: boolean): Ctx<TorchTensor> {
+    const tensors = this.tensors;
+    return {
+      ops: this.ops,
+      training,
+      get(key: string): TorchTensor {
+        const t = tensors.get(key);
+        if (!t) throw new Error(`no tensor bound to ${key}`);
+        return t;
+      },
+    };
+  }
+
+  /** Host copy in state_dict order (what state_dict_backbone holds). */
+  stateDict(): StateDict {
+    const out: StateDict = new Map();
+    for (const [k, t] of this.tensors) out.set(k, t.toHost());
+    return out;
+  }
+
+  dispose(): void {
+    for (const t of this.tensors.values()) t.dispose();
+  }
+}

@@ -54,7 +54,7 @@ function namedOutputs(result: unknown): [string, OnnxValue][] {
 export function buildOnnxGraph(model: ForwardModel, weights: StateDict, inputShape: readonly number[], opts: BuildOptions = {}): BuiltGraph {
   const dtype = opts.dtype ?? 'float32';
   const graph = new GraphBuilder();
-  const ops = new OnnxOps(graph);
+  const ops = new OnnxOps(graph, dtype);
   const ctx = onnxCtx(ops, weights, { floatDType: dtype });
   const inputName = opts.inputName ?? 'input';
   const input = graph.input(inputName, inputShape, 'float32');

@@ -14,7 +14,11 @@ export class OnnxOps implements Ops<OnnxValue> {
   /** Pre-transposed copies of weight initializers used by linear(), by weight value name. */
   private readonly transposed = new Map<string, OnnxValue>();
 
-  constructor(readonly graph: GraphBuilder = new GraphBuilder()) {}
+  /**
+   * `floatDType` is the graph's compute dtype: float constants created without an explicit dtype
+   * take it, so a float16 build stays float16 where the model writes `constant(Float32Array)`.
+   */
+  constructor(readonly graph: GraphBuilder = new GraphBuilder(), readonly floatDType: 'float32' | 'float16' = 'float32') {}
 
   // ---- plumbing -------------------------------------------------------------------------
 
@@ -67,7 +71,7 @@ export class OnnxOps implements Ops<OnnxValue> {
 
   constant(data: Float32Array | BigInt64Array | Int32Array | Uint8Array, shape: readonly number[], dtype?: DType): OnnxValue {
     const from = naturalDType(data);
-    const to = dtype ?? from;
+    const to = dtype ?? (from === 'float32' ? this.floatDType : from);
     const fits = to === from || (to === 'bool' && data instanceof Uint8Array);
     return this.graph.initializer(fits ? data : convertData(data, from, to), shape, to);
   }

@@ -1,0 +1,207 @@
+// `segface parse`: photos → label maps, colour pictures, overlays, masks and JSON summaries.
+// Batches are pipelined: while the network runs on one batch, the next one is decoded.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { FaceParser } from '../api/face-parser.js';
+import type { ParseResult } from '../api/result.js';
+import { expandInputs } from '../image/inputs.js';
+import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
+import { writeFilesAtomic, type OutFile } from '../image/write-files.js';
+import type { LabelOrder } from '../model/classes.js';
+import { UserError } from './errors.js';
+
+export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'json'] as const;
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
+const DEFAULT_OUTPUTS: OutputKind[] = ['labels', 'color', 'overlay'];
+
+export interface ParseCommandOptions {
+  model: string;
+  out: string;
+  batch: number;
+  runtime: 'onnx' | 'torch';
+  device: 'cpu' | 'cuda';
+  threads?: number;
+  labelOrder: LabelOrder;
+  outputs: OutputKind[];
+  maxPixels: number;
+  cacheDir?: string;
+  offline?: boolean;
+  resolution?: number;
+  progress?: boolean;
+}
+
+function positiveInt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+}
+
+function parseOutputs(v: string): OutputKind[] {
+  if (v === 'all') return [...OUTPUT_KINDS];
+  const kinds = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const k of kinds) {
+    if (!(OUTPUT_KINDS as readonly string[]).includes(k)) throw new UserError(`--outputs: unknown output '${k}' (expected ${OUTPUT_KINDS.join(', ')} or all)`);
+  }
+  if (kinds.length === 0) throw new UserError('--outputs: name at least one output');
+  return kinds as OutputKind[];
+}
+
+/** The file names one input gets: `<stem>.labels.png`, `<stem>.color.png`, … */
+export function outputPaths(out: string, stem: string) {
+  return {
+    labels: join(out, `${stem}.labels.png`),
+    color: join(out, `${stem}.color.png`),
+    overlay: join(out, `${stem}.overlay.png`),
+    json: join(out, `${stem}.json`),
+    mask: (id: number, name: string) => join(out, `${stem}.masks`, `${String(id).padStart(2, '0')}_${name}.png`),
+  };
+}
+
+/** Distinct output stems: the file name without extension, numbered when two inputs share it. */
+function stems(files: readonly string[]): string[] {
+  const used = new Map<string, number>();
+  return files.map((f) => {
+    const s = basename(f, extname(f)) || 'image';
+    const k = used.get(s) ?? 0;
+    used.set(s, k + 1);
+    return k === 0 ? s : `${s}-${k + 1}`;
+  });
+}
+
+async function encodeOutputs(r: ParseResult, out: string, stem: string, kinds: readonly OutputKind[]): Promise<OutFile[]> {
+  const p = outputPaths(out, stem);
+  const files: OutFile[] = [];
+  if (kinds.includes('labels')) files.push({ path: p.labels, data: await r.toPNG() });
+  if (kinds.includes('color')) files.push({ path: p.color, data: await r.colorPNG() });
+  if (kinds.includes('overlay')) files.push({ path: p.overlay, data: await r.overlayPNG() });
+  if (kinds.includes('masks')) for (const c of r.classes) files.push({ path: p.mask(c.id, c.name), data: await r.maskPNG(c.id) });
+  if (kinds.includes('json')) files.push({ path: p.json, data: `${JSON.stringify(r.summary(), null, 2)}\n` });
+  return files;
+}
+
+/** Fails early, naming the folder, when outputs cannot be written there. */
+async function checkOutputFolder(out: string): Promise<void> {
+  const probe = join(out, `.segface-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(out, { recursive: true });
+    await writeFile(probe, '');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'ENOTDIR' || code === 'EEXIST' ? 'a path component is a file, not a folder'
+      : code === 'EROFS' ? 'read-only file system' : (code ?? String(e));
+    throw new UserError(`${out}: cannot write output folder (${why})`);
+  } finally {
+    await rm(probe, { force: true }).catch(() => undefined);
+  }
+}
+
+const problemOf = (e: unknown, file: string) => {
+  const msg = e instanceof Error ? e.message : String(e);
+  // UserErrors already start with the file name.
+  return msg.startsWith(`${file}: `) ? msg : `${file}: ${msg}`;
+};
+
+export interface ParseReport { total: number; written: number; failures: string[] }
+
+/** Runs the whole command; returns what happened (the caller sets the exit code). */
+export async function runParse(inputs: readonly string[], o: ParseCommandOptions, log = (s: string) => process.stdout.write(`${s}\n`), warn = (s: string) => process.stderr.write(`${s}\n`)): Promise<ParseReport> {
+  const { files, problems } = await expandInputs(inputs);
+  const failures = problems.map((p) => `${p.input}: ${p.problem}`);
+  failures.forEach(warn);
+  await checkOutputFolder(o.out);
+  const report: ParseReport = { total: files.length + problems.length, written: 0, failures };
+  if (files.length === 0) return report;
+
+  const parser = await FaceParser.load(o.model, {
+    runtime: o.runtime, device: o.device, threads: o.threads, cacheDir: o.cacheDir, offline: o.offline,
+    labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress,
+  });
+  const names = stems(files);
+  const tty = o.progress ?? !!process.stderr.isTTY;
+  const bar = tty ? new cliProgress.SingleBar({ format: 'parsing [{bar}] {value}/{total} images {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+  // On a terminal only problems are printed, above the bar (which redraws on its next update).
+  const say = (s: string, isErr: boolean) => {
+    if (!bar) (isErr ? warn : log)(s);
+    else if (isErr) process.stderr.write(`\r\x1b[2K${s}\n`);
+  };
+  bar?.start(files.length, 0);
+  let done = 0;
+
+  type Decoded = { index: number; img: RgbImage; ms: number };
+  const decodeBatch = async (start: number): Promise<Decoded[]> => {
+    const idx = files.slice(start, start + o.batch).map((_, k) => start + k);
+    const res = await Promise.all(idx.map(async (index) => {
+      const t0 = performance.now();
+      try {
+        return { index, img: await parser.decode(files[index]!), ms: performance.now() - t0 };
+      } catch (e) {
+        const line = problemOf(e, files[index]!);
+        failures.push(line);
+        say(line, true);
+        done++; bar?.update(done);
+        return null;
+      }
+    }));
+    return res.filter((d): d is Decoded => d !== null);
+  };
+
+  try {
+    let next = decodeBatch(0);
+    for (let start = 0; start < files.length; start += o.batch) {
+      const batch = await next;
+      // Decode the following batch while this one is in the network.
+      next = start + o.batch < files.length ? decodeBatch(start + o.batch) : Promise.resolve([]);
+      if (batch.length === 0) continue;
+      const results = await parser.parseImages(batch.map((d) => d.img), batch.map((d) => d.ms));
+      for (let k = 0; k < batch.length; k++) {
+        const file = files[batch[k]!.index]!, stem = names[batch[k]!.index]!, r = results[k]!;
+        try {
+          await writeFilesAtomic(await encodeOutputs(r, o.out, stem, o.outputs));
+          report.written++;
+          const t = r.timing;
+          say(`${file} -> ${join(o.out, stem)}.* (${r.width}x${r.height}, ${r.summary().present.length} classes, ${Math.round(t.decodeMs + t.preprocessMs + t.inferenceMs + t.postprocessMs)} ms)`, false);
+        } catch (e) {
+          const line = `${file}: cannot write outputs to ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+          failures.push(line);
+          say(line, true);
+        }
+        done++; bar?.update(done);
+      }
+    }
+  } finally {
+    bar?.stop();
+    await parser.dispose();
+  }
+  return report;
+}
+
+export function register(program: Command): void {
+  program
+    .command('parse')
+    .description('parse face photos into label maps, colour pictures, overlays, masks and summaries')
+    .argument('<inputs...>', 'image files, folders or glob patterns (quote globs)')
+    .requiredOption('-m, --model <model>', 'registry id (e.g. mobilenet_celeba_512), a model_299.pt checkpoint or an exported .onnx')
+    .option('-o, --out <dir>', 'output folder', 'segface-out')
+    .option('-b, --batch <n>', 'images per forward pass', positiveInt('--batch'), 1)
+    .addOption(new Option('--runtime <runtime>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
+    .addOption(new Option('--device <device>', 'where the network runs').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--threads <n>', 'CPU threads for the network', positiveInt('--threads'))
+    .addOption(new Option('--label-order <order>', 'numbering of written ids: native (SegFace/FaRL), celebamask (CelebAMask-HQ g_mask.py) or bisenet (face-parsing.PyTorch)').choices(['native', 'celebamask', 'bisenet']).default('native'))
+    .option('--outputs <list>', `comma-separated subset of ${OUTPUT_KINDS.join(',')} or all`, parseOutputs, DEFAULT_OUTPUTS)
+    .option('--max-pixels <n>', 'refuse images with more pixels than this', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
+    .option('--resolution <n>', 'input size for checkpoints that are not registry ids (default 512)', positiveInt('--resolution'))
+    .option('--cache-dir <dir>', 'model cache folder (default $SEGFACE_CACHE or $XDG_CACHE_HOME/segface/models)')
+    .option('--offline', 'never download; use only cached models (also HF_HUB_OFFLINE=1 / SEGFACE_OFFLINE=1)')
+    .action(async (inputs: string[], opts: ParseCommandOptions) => {
+      const report = await runParse(inputs, opts);
+      const failed = report.failures.length;
+      process.stderr.write(`segface: parsed ${report.written} of ${report.total} input(s) into ${opts.out}${failed ? `, ${failed} failed` : ''}\n`);
+      if (failed > 0 || report.written === 0) process.exitCode = 1;
+    });
+}

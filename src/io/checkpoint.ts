@@ -47,14 +47,6 @@ const DTYPE_STORAGE: Record<DType, string> = {
 const UNSUPPORTED_STORAGES = ['ShortStorage', 'CharStorage', 'ComplexFloatStorage', 'ComplexDoubleStorage', 'QInt8Storage', 'QUInt8Storage', 'QInt32Storage'];
 const TORCH_DTYPES = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'];
 
-/** A storage referenced from data.pkl: its record bytes, element type and declared element count. */
-interface Storage {
-  readonly key: string;
-  readonly dtype: DType;
-  readonly numel: number;
-  readonly bytes: Uint8Array;
-}
-
 function isInt(v: PyValue): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
@@ -93,13 +85,16 @@ export function readCheckpoint(bytes: Uint8Array, name = 'checkpoint'): PyValue 
     throw new UserError(`${name}: big-endian checkpoints are not supported`);
   }
 
-  const storages = new Map<string, Storage>();
+  // A storage is a 1-D HostTensor over its record (a view when aligned, one copy otherwise), so
+  // tensors are subarrays of it and a storage pickled on its own is already a usable value.
+  const storages = new Map<string, HostTensor>();
+  const storageKeys = new WeakMap<object, string>();
   const persistentLoad = (pid: PyValue): PyValue => {
     if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
       throw new UserError(`${name}: unsupported persistent id in data.pkl (only tensor storages are allowed)`);
     }
     const [, cls, key, , declared] = pid as PyValue[];
-    if (!(cls instanceof PyGlobal) || typeof key !== 'string' || !isInt(declared!)) {
+    if (!(cls instanceof PyGlobal) || typeof key !== 'string' || !isInt(declared!) || declared < 0) {
       throw new UserError(`${name}: malformed storage reference in data.pkl`);
     }
     const dtype = STORAGE_DTYPES[cls.name];
@@ -115,37 +110,40 @@ export function readCheckpoint(bytes: Uint8Array, name = 'checkpoint'): PyValue 
           `${name}: storage '${key}' is shorter than its tensor (record ${root}data/${key} holds ${rec.data.length} bytes, ${declared} ${dtype} elements need ${need})`,
         );
       }
-      st = { key, dtype, numel: declared, bytes: rec.data };
+      st = hostTensor(dtype, [declared], viewOrCopy(dtype, rec.data, 0, declared));
       storages.set(key, st);
+      storageKeys.set(st, key);
     }
-    return st as unknown as PyValue;
+    return st;
   };
 
   const rebuild = (args: readonly PyValue[]): PyValue => {
-    const [st, offset, size, stride] = args as [Storage, PyValue, PyValue, PyValue];
-    if (!st || typeof st !== 'object' || !('bytes' in st) || !isInt(offset) || !Array.isArray(size) || !Array.isArray(stride)) {
+    const [st, offset, size, stride] = args;
+    const key = st && typeof st === 'object' ? storageKeys.get(st) : undefined;
+    if (key === undefined || !isHostTensor(st) || !isInt(offset!) || !Array.isArray(size) || !Array.isArray(stride)) {
       throw new UserError(`${name}: malformed tensor in data.pkl`);
     }
     const shape = size as number[];
     const strides = stride as number[];
-    if (!shape.every(isInt) || !strides.every(isInt) || strides.length !== shape.length) {
+    if (!shape.every(isInt) || !strides.every(isInt) || strides.length !== shape.length || offset < 0) {
       throw new UserError(`${name}: malformed tensor shape or stride in data.pkl`);
     }
     const n = numel(shape);
-    // Last element the tensor touches (+1), in storage elements.
+    const storageNumel = st.data.length;
+    // One past the last storage element the tensor touches.
     let extent = n === 0 ? offset : offset + 1;
     if (n > 0) for (let i = 0; i < shape.length; i++) extent += (shape[i]! - 1) * strides[i]!;
-    if (extent > st.numel) {
+    if (extent > storageNumel) {
       throw new UserError(
-        `${name}: storage '${st.key}' is shorter than its tensor (holds ${st.numel} ${st.dtype} elements, tensor [${shape.join(', ')}] at offset ${offset} needs ${extent})`,
+        `${name}: storage '${key}' is shorter than its tensor (holds ${storageNumel} ${st.dtype} elements, tensor [${shape.join(', ')}] at offset ${offset} needs ${extent})`,
       );
     }
     const want = contiguousStrides(shape);
-    const contiguous = shape.every((d, i) => d === 1 || strides[i] === want[i]);
-    const es = dtypeSize(st.dtype);
-    if (contiguous) return hostTensor(st.dtype, shape, viewOrCopy(st.dtype, st.bytes, offset * es, n));
-    // Non-contiguous: gather in C order from the whole storage.
-    const src = viewOrCopy(st.dtype, st.bytes, 0, st.numel) as unknown as ArrayLike<number | bigint>;
+    if (shape.every((d, i) => d === 1 || strides[i] === want[i])) {
+      return hostTensor(st.dtype, shape, st.data.subarray(offset, offset + n));
+    }
+    // Non-contiguous (a transpose, a slice with steps, an expand): gather in C order.
+    const src = st.data as unknown as ArrayLike<number | bigint>;
     const out = allocHostData(st.dtype, n) as unknown as { [i: number]: number | bigint };
     const idx = new Array<number>(shape.length).fill(0);
     let p = offset;
@@ -174,22 +172,7 @@ export function readCheckpoint(bytes: Uint8Array, name = 'checkpoint'): PyValue 
   for (const s of [...Object.keys(STORAGE_DTYPES), ...UNSUPPORTED_STORAGES]) globals[`torch.${s}`] = null;
   for (const d of TORCH_DTYPES) globals[`torch.${d}`] = null;
 
-  const value = unpickle(pkl.data, { name, part: 'data.pkl', globals, persistentLoad });
-  return bareStorages(value);
-}
-
-// A storage pickled on its own (not inside a tensor) becomes a 1-D tensor of its elements.
-function bareStorages(v: PyValue): PyValue {
-  const s = v as unknown as Storage;
-  if (v && typeof v === 'object' && 'bytes' in s && 'key' in s && !isHostTensor(v)) {
-    return hostTensor(s.dtype, [s.numel], viewOrCopy(s.dtype, s.bytes, 0, s.numel));
-  }
-  if (Array.isArray(v)) {
-    const mapped = (v as PyValue[]).map(bareStorages);
-    return Object.isFrozen(v) ? Object.freeze(mapped) : mapped;
-  }
-  if (v instanceof Map) for (const [k, x] of v) v.set(k, bareStorages(x));
-  return v;
+  return unpickle(pkl.data, { name, part: 'data.pkl', globals, persistentLoad });
 }
 
 export interface WriteCheckpointOptions {

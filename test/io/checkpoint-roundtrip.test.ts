@@ -94,6 +94,12 @@ test('checkpoint round trip: every dtype, nested containers, Counter, OrderedDic
   for (const e of readZip(bytes)) if (e.name.includes('/data/')) assert.equal(e.dataOffset % 64, 0);
   // Read tensors are views onto the checkpoint's bytes.
   assert.equal((sdBack.get('f32') as HostTensor).data.buffer, bytes.buffer);
+
+  // The same bytes at an odd address cannot be viewed as float32/int64: they are copied, values unchanged.
+  const odd = new Uint8Array(bytes.length + 1).subarray(1);
+  odd.set(bytes);
+  const sdOdd = (readCheckpoint(odd, 'odd.pt') as Map<string, PyValue>).get('state_dict_backbone') as OrderedDict<string, PyValue>;
+  for (const [k, t] of tensors()) assertTensorEqual(sdOdd.get(k), t, `odd ${k}`);
 });
 
 test('checkpoint files: temp file + rename, root folder named after the file, state dict extraction', () => {

@@ -1,0 +1,118 @@
+// Consensus loss forward + backward on libtorch (float32, autograd) at B=4, C=19, 128² and 512²,
+// median of 10 runs after warm-up, against the reference timing in the consensus-loss spec §7
+// (56 s at 512², blob = class mask, one intra-op thread, CPU).
+//   node dist/bench/consensus.js [--threads N] [--runs N] [--sizes 128,512]
+import { pathToFileURL } from 'node:url';
+import { fromData, loadTorch, setNumThreads, tidy } from '../src/engine/torch/index.js';
+import { blobsFromLabels, consensusLoss } from '../src/train/consensus.js';
+import { planBlobs } from '../src/train/blob-plan.js';
+
+/** Reference forward+backward seconds (spec §7, α=10 β=5 idx/idx, blob = class). */
+export const REFERENCE_SECONDS: Record<number, number> = { 128: 1.0, 256: 5.8, 512: 56 };
+
+/** A 19-class face-like layout: nested ellipses, two eyes/brows, lips, and small specks. */
+export function faceLayout(n: number, r: number, c = 19): Int32Array {
+  const lab = new Int32Array(n * r * r);
+  for (let b = 0; b < n; b++) {
+    const cx = r * (0.5 + 0.03 * b), cy = r * (0.52 - 0.02 * b);
+    for (let y = 0; y < r; y++) for (let x = 0; x < r; x++) {
+      const u = (x - cx) / r, v = (y - cy) / r;
+      const e = (a: number, bb: number, du = 0, dv = 0) => ((u - du) / a) ** 2 + ((v - dv) / bb) ** 2 <= 1;
+      let k = 0;
+      if (v > 0.3) k = 3; // cloth
+      if (e(0.12, 0.2, 0, 0.3)) k = 1; // neck
+      if (e(0.36, 0.44, 0, -0.05)) k = 14; // hair
+      if (e(0.28, 0.36)) k = 2; // skin
+      if (e(0.04, 0.07, -0.29, 0)) k = 4;
+      if (e(0.04, 0.07, 0.29, 0)) k = 5;
+      if (e(0.07, 0.015, -0.1, -0.1)) k = 6;
+      if (e(0.07, 0.015, 0.1, -0.1)) k = 7;
+      if (e(0.05, 0.025, -0.1, -0.04)) k = 8;
+      if (e(0.05, 0.025, 0.1, -0.04)) k = 9;
+      if (e(0.04, 0.08, 0, 0.05)) k = 10;
+      if (e(0.09, 0.02, 0, 0.17)) k = 12;
+      if (e(0.09, 0.02, 0, 0.21)) k = 13;
+      if (e(0.06, 0.008, 0, 0.19)) k = 11;
+      if (e(0.03, 0.02, -0.1, -0.04) && b % 2 === 0) k = 15; // glasses (some images)
+      if (v < -0.38 && Math.abs(u) < 0.3) k = 16; // hat
+      if (e(0.012, 0.012, -0.3, 0.08)) k = 17; // earring
+      if (e(0.1, 0.01, 0, 0.34)) k = 18; // necklace
+      lab[(b * r + y) * r + x] = Math.min(k, c - 1);
+    }
+  }
+  return lab;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export interface ConsensusBench {
+  size: number;
+  blobs: number;
+  mode: 'class' | 'components';
+  medianSeconds: number;
+  referenceSeconds?: number;
+}
+
+/** Times forward+backward (including the host-side blob plan) at one size. */
+export function benchConsensus(size: number, mode: 'class' | 'components', runs = 10, warmup = 2): ConsensusBench {
+  const { ops } = loadTorch();
+  const [n, c] = [4, 19];
+  const labels = faceLayout(n, size, c);
+  const blobs = blobsFromLabels(labels, n, size, size, mode);
+  const logits = new Float32Array(n * c * size * size);
+  let s = 7;
+  for (let b = 0; b < n; b++) for (let k = 0; k < c; k++) for (let p = 0; p < size * size; p++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    // Noise plus a bias towards the true class, like a half-trained network (spec §7).
+    logits[(b * c + k) * size * size + p] = (s / 2 ** 32 - 0.5) * 2 + (labels[b * size * size + p] === k ? 2 : 0);
+  }
+  const o = { alpha: 10, beta: 5, reducePixel: 'idx', reducePixelKl: 'idx' } as const;
+  const z = fromData(logits, [n, c, size, size], 'float32', { requiresGrad: true });
+  const times: number[] = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const t0 = performance.now();
+    tidy(() => {
+      const plan = planBlobs(blobs, labels, n, c, size, size, o);
+      const r = consensusLoss(ops, z, blobs, labels, o, plan);
+      z.grad = null;
+      r.loss.backward();
+      return r.loss.item();
+    });
+    if (i >= warmup) times.push((performance.now() - t0) / 1000);
+  }
+  const nb = new Set(Array.from(blobs as ArrayLike<number>)).size;
+  z.dispose();
+  return { size, blobs: nb, mode, medianSeconds: median(times), referenceSeconds: mode === 'class' ? REFERENCE_SECONDS[size] : undefined };
+}
+
+async function main(): Promise<void> {
+  const arg = (name: string, d: string) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? process.argv[i + 1]! : d;
+  };
+  // The reference was timed with one intra-op thread; match it unless told otherwise.
+  loadTorch();
+  setNumThreads(Number(arg('threads', '1')));
+  const runs = Number(arg('runs', '10'));
+  const sizes = arg('sizes', '128,512').split(',').map(Number);
+  let ratio512: number | undefined;
+  for (const size of sizes) {
+    for (const mode of ['class', 'components'] as const) {
+      const r = benchConsensus(size, mode, runs);
+      const ref = r.referenceSeconds ? ` (reference ${r.referenceSeconds} s, ${(r.referenceSeconds / r.medianSeconds).toFixed(1)}× faster)` : '';
+      console.log(`consensus fwd+bwd B=4 C=19 ${size}² ${mode} blobs=${r.blobs}: median ${(r.medianSeconds * 1000).toFixed(1)} ms over ${runs} runs${ref}`);
+      if (size === 512 && mode === 'class') ratio512 = r.medianSeconds / r.referenceSeconds!;
+    }
+  }
+  if (ratio512 !== undefined) console.log(`ratio consensus: ${ratio512.toFixed(5)}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}

@@ -3,10 +3,14 @@ import type { Command } from 'commander';
 import { register as registerTrain } from './train.js';
 import { register as registerParse } from './parse.js';
 import { register as registerClasses } from './classes.js';
+import { register as registerTest } from './test.js';
+import { register as registerData } from './data.js';
 
 export function registerCommands(program: Command): void {
   registerTrain(program);
   registerParse(program);
   registerClasses(program);
+  registerTest(program);
+  registerData(program);
   // Subcommands are added here as they land: parse, classes, test, train, data, export, serve.
 }

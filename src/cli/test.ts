@@ -1,0 +1,83 @@
+// `segface test`: the official test.py (same flags, same printed and logged lines, the `gts` crash
+// fixed), plus a long-tail table, test.json and optional saved predictions.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { parseDatasetName, parseSplit } from '../data/datasets.js';
+import { runTest, type ModelLoader, type TestOptions } from '../eval/run-test.js';
+import { UserError } from './errors.js';
+
+function int(name: string, min: number) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new UserError(`${name} must be an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+interface RawOptions {
+  dataset: string; backbone?: string; model: string; input_resolution: number; test_bs: number;
+  model_path: string; ckpt_path: string; expt_name?: string; data_path?: string; runtime: 'onnx' | 'torch';
+  split: string; num_workers: number; seed: number; save_preds?: string; limit?: number; progress?: boolean;
+}
+
+const DEFAULT_BACKBONE: Record<string, string> = { celebamask_hq: 'segface_celeb', lapa: 'segface_lapa', helen: 'segface_helen' };
+
+export function register(program: Command, loadModel?: ModelLoader): void {
+  program
+    .command('test')
+    .description('evaluate a checkpoint on a dataset split exactly as the official test.py does (F1, IoU, accuracy), plus a long-tail table')
+    .requiredOption('--dataset <name>', 'celebamask_hq | lapa | helen')
+    .option('--backbone <name>', 'segface_celeb | segface_lapa | segface_helen (default: the dataset\'s head)')
+    .option('--model <name>', 'backbone network the checkpoint uses (informational; the checkpoint decides)', 'swin_base')
+    .option('--input_resolution <R>', 'input size R (images and labels are resized to R×R)', int('--input_resolution', 32), 512)
+    .option('--test_bs <n>', 'batch size (incomplete last batches are dropped, as officially)', int('--test_bs', 1), 32)
+    .requiredOption('--model_path <file>', 'checkpoint (.pt, e.g. model_299.pt), exported .onnx, or a registry id')
+    .option('--ckpt_path <dir>', 'log folder under LOG_PATH', 'ckpts')
+    .option('--expt_name <name>', 'experiment name (log folder under ckpt_path; default <dataset>_<R>)')
+    .option('--data_path <dir>', 'datasets folder (default: DATA_PATH from the environment or ./.env)')
+    .addOption(new Option('--runtime <name>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
+    .option('--split <name>', 'test | val (Helen has no val: it uses test, like the official loader)', 'test')
+    .option('--num_workers <n>', 'loader worker threads (0 = decode on the main thread)', int('--num_workers', 0), 4)
+    .option('--seed <n>', 'seed (recorded; evaluation is not random)', int('--seed', 0), 32)
+    .option('--save_preds <dir>', 'also write each prediction as <dir>/<sample>.png (class ids at R×R)')
+    .option('--limit <n>', 'evaluate only the first n samples of the split', int('--limit', 1))
+    .option('--no-progress', 'no progress bar even on a terminal')
+    .action(async (raw: RawOptions) => {
+      const dataset = parseDatasetName(raw.dataset);
+      const o: TestOptions = {
+        dataset, backbone: raw.backbone ?? DEFAULT_BACKBONE[dataset]!, model: raw.model,
+        inputResolution: raw.input_resolution, testBs: raw.test_bs, modelPath: raw.model_path,
+        ckptPath: raw.ckpt_path, exptName: raw.expt_name ?? `${dataset}_${raw.input_resolution}`,
+        dataPath: raw.data_path, runtime: raw.runtime, split: parseSplit(raw.split),
+        numWorkers: raw.num_workers, seed: raw.seed, savePreds: raw.save_preds, limit: raw.limit,
+      };
+      if (dataset === 'lapa') {
+        process.stderr.write('note: the LaPa head\'s landmark warp is not applied by this engine; LaPa scores will be lower than the official ones\n');
+      }
+      const tty = raw.progress !== false && !!process.stderr.isTTY;
+      const bar = tty ? new cliProgress.SingleBar({ format: 'testing [{bar}] {value}/{total} batches {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+      let started = false, lastPct = -1;
+      const load = loadModel ?? (await import('../eval/segmenter-model.js')).loadTestModel;
+      try {
+        const res = await runTest(o, load, {
+          log: (l) => process.stdout.write(`${l}\n`),
+          warn: (l) => process.stderr.write(`${l}\n`),
+          progress: (done, total) => {
+            if (bar) {
+              if (!started) { bar.start(total, 0); started = true; }
+              bar.update(done);
+              if (done === total) bar.stop();
+            } else if (raw.progress !== false) {
+              // Quiet lines off a terminal: about every 10%.
+              const pct = Math.floor((done / total) * 10);
+              if (pct !== lastPct || done === total) { lastPct = pct; process.stderr.write(`testing: ${done}/${total} batches\n`); }
+            }
+          },
+        });
+        process.stderr.write(`wrote ${res.logFile} and ${res.jsonFile}\n`);
+      } finally {
+        if (bar && started) bar.stop();
+      }
+    });
+}

@@ -1,0 +1,16 @@
+// Wires `segface test` to the project's engines: --model_path (a .pt checkpoint, an .onnx graph
+// or a registry id) becomes a Segmenter (src/api) on ONNX Runtime or libtorch.
+import { loadSegmenter } from '../api/load-model.js';
+import type { LoadedModel, TestOptions } from './run-test.js';
+
+export async function loadTestModel(o: TestOptions): Promise<LoadedModel> {
+  const seg = await loadSegmenter(o.modelPath, { runtime: o.runtime, resolution: o.inputResolution });
+  return {
+    numClasses: seg.numClasses,
+    describe: seg.modelId,
+    // The Segmenter interface takes images only, so LaPa's landmark warp is not applied here
+    // (see the note `segface test` prints for --dataset lapa).
+    predict: (batch) => seg.run(batch.images, batch.size),
+    dispose: () => seg.dispose(),
+  };
+}

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 
 /** Class ids as an 8-bit greyscale PNG (pixel value = id). */
 export function labelsPng(labels: Uint8Array, width: number, height: number): Promise<Buffer> {
-  return sharp(labels, { raw: { width, height, channels: 1 } }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(labels, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toBuffer();
 }
 
 /** Interleaved RGB [h,w,3] of the palette colour of every pixel's class. */

@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../src/cli/errors.js';
+import { celebLabel } from '../../src/data/celebamask-hq.js';
+import { openSplit } from '../../src/data/datasets.js';
+import { ACCESSORY_RATES, L, drawFace } from '../../src/data/synth/face.js';
+import { imageSeed, synthSplits, writeSynthCelebA } from '../../src/data/synth/write.js';
+import { tempDir } from './helpers.js';
+
+test('synthetic masks merge back to exactly the drawn label map', () => {
+  for (let i = 0; i < 20; i++) {
+    const f = drawFace(64, imageSeed(3, i));
+    const merged = new Uint8Array(64 * 64);
+    for (const [k, m] of [...f.masks].sort((a, b) => a[0] - b[0])) m.forEach((v, j) => { if (v > 0) merged[j] = k; });
+    assert.deepEqual(merged, f.label, `image ${i}`);
+  }
+});
+
+test('the long tail is real: accessories are rare and small, the face parts are common', () => {
+  const n = 300, S = 64;
+  const images = new Float64Array(19), pixels = new Float64Array(19);
+  for (let i = 0; i < n; i++) {
+    const f = drawFace(S, imageSeed(11, i));
+    const seen = new Uint8Array(19);
+    for (const v of f.label) { pixels[v]! += 1; seen[v] = 1; }
+    seen.forEach((s, k) => { if (s) images[k]! += 1; });
+  }
+  const share = (k: number) => images[k]! / n;
+  const px = (k: number) => pixels[k]! / (n * S * S);
+  for (const k of [L.skin, L.nose, L.u_lip, L.l_lip, L.l_brow, L.r_brow]) assert.ok(share(k) > 0.9, `class ${k} in ${share(k)}`);
+  for (const [name, rate] of Object.entries(ACCESSORY_RATES)) {
+    const k = L[name as keyof typeof L];
+    assert.ok(share(k) > 0 && share(k) < 0.25, `${name} appears in ${share(k)} of images (rate ${rate})`);
+    assert.ok(px(k) < 0.01, `${name} covers ${px(k)} of all pixels`);
+  }
+  // every one of the 19 classes shows up somewhere
+  assert.ok(images.every((c) => c > 0), `${[...images]}`);
+  // the head classes dominate the pixels
+  assert.ok(px(L.background) + px(L.skin) + px(L.hair) + px(L.cloth) > 0.8);
+});
+
+test('a written set loads through the CelebAMask-HQ reader with its exact labels', async () => {
+  const root = join(tempDir(), 'synth');
+  try {
+    const s = await writeSynthCelebA({ out: root, n: 10, resolution: 64, seed: 5 });
+    assert.deepEqual(s.counts, { train: 8, val: 1, test: 1 });
+    const groups = synthSplits(10, 5);
+    const train = await openSplit('celebamask_hq', 'train', root);
+    assert.deepEqual(train.samples.map((x) => Number(x.name)), [...groups.keys()].filter((i) => groups[i] === 0));
+    for (const spec of train.samples.slice(0, 4)) {
+      if (spec.kind !== 'celebamask_hq') throw new Error('wrong kind');
+      const { data, width } = await celebLabel(spec);
+      assert.equal(width, 64);
+      assert.deepEqual(data, drawFace(64, imageSeed(5, Number(spec.name))).label);
+    }
+    // no temporary folder left behind, and a second run refuses to overwrite
+    assert.deepEqual(readdirSync(join(root, '..')), ['synth']);
+    await assert.rejects(writeSynthCelebA({ out: root, n: 2, resolution: 64, seed: 5 }), (e: Error) => e instanceof UserError && /not empty/.test(e.message));
+  } finally {
+    rmSync(join(root, '..'), { recursive: true, force: true });
+  }
+});

@@ -98,7 +98,7 @@ function matmulRef(a: Float32Array, b: Float32Array, batch: number, m: number, k
   return out;
 }
 
-test('linear with an input weight (Transpose node) and with an initializer weight (pre-transposed)', async () => {
+test('linear (Gemm, transB) with an input weight, an initializer weight, 2-D/3-D/1-D inputs', async () => {
   const x = f32([2, 3, 5], 1);
   const w = f32([4, 5], 2);
   const b = f32([4], 3);
@@ -107,8 +107,15 @@ test('linear with an input weight (Transpose node) and with an initializer weigh
   const ref = matmulRef(x.data as Float32Array, wT, 1, 6, 5, 4, false).map((v, i) => v + (b.data as Float32Array)[i % 4]!);
   const res = await runOps({ x, w, b }, (ops, v) => {
     const wc = ops.constant(w.data as Float32Array, [4, 5]);
-    return { y: ops.linear(v.x!, v.w!, v.b!), z: ops.linear(v.x!, wc, v.b!), nb: ops.linear(v.x!, wc, null) };
+    return {
+      y: ops.linear(v.x!, v.w!, v.b!), z: ops.linear(v.x!, wc, v.b!), nb: ops.linear(v.x!, wc, null),
+      two: ops.linear(ops.reshape(v.x!, [6, 5]), v.w!, v.b!), one: ops.linear(ops.slice(ops.reshape(v.x!, [-1]), 0, 0, 5), v.w!, v.b!),
+    };
   });
+  assert.deepEqual(res.two!.shape, [6, 4]);
+  assertClose(res.two!.data as Float32Array, ref, 1e-5, 'linear (2-D input)');
+  assert.deepEqual(res.one!.shape, [4]);
+  assertClose(res.one!.data as Float32Array, ref.slice(0, 4), 1e-5, 'linear (1-D input)');
   assertClose(res.y!.data as Float32Array, ref, 1e-5, 'linear (input weight)');
   assertClose(res.z!.data as Float32Array, ref, 1e-5, 'linear (initializer weight)');
   assertClose(res.nb!.data as Float32Array, matmulRef(x.data as Float32Array, wT, 1, 6, 5, 4, false), 1e-5, 'linear (no bias)');

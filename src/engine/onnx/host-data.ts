@@ -92,14 +92,3 @@ export function halfToFloat(h: number): number {
   if (e === 31) return f ? NaN : s * Infinity;
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
-
-/** Transposes a row-major [rows, cols] array of any element type into [cols, rows]. */
-export function transpose2d<A extends ConstData>(data: A, rows: number, cols: number): A {
-  const Ctor = data.constructor as { new (n: number): A };
-  const out = new Ctor(data.length);
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) (out as unknown as number[])[c * rows + r] = (data as unknown as number[])[base + c]!;
-  }
-  return out;
-}

@@ -2,7 +2,7 @@
 // shape is inferred here, statically. Semantics follow PyTorch (see the doc comments in ops.ts).
 import { pair, type Conv2dOptions, type ConvTranspose2dOptions, type DType, type Ops, type Pair } from '../ops.js';
 import { GraphBuilder, elemType, type AttrValue, type ConstData, type OnnxValue } from './graph.js';
-import { convertData, naturalDType, transpose2d, typedData } from './host-data.js';
+import { convertData, naturalDType, typedData } from './host-data.js';
 import { broadcastShapes, isFloat, normDim, numelOf, promoteTypes, sameShape, windowOut } from './shape.js';
 
 export type { OnnxValue } from './graph.js';
@@ -11,8 +11,6 @@ const fl = (v: number): AttrValue => ({ float: v });
 
 export class OnnxOps implements Ops<OnnxValue> {
   readonly backend = 'onnx';
-  /** Pre-transposed copies of weight initializers used by linear(), by weight value name. */
-  private readonly transposed = new Map<string, OnnxValue>();
 
   /**
    * `floatDType` is the graph's compute dtype: float constants created without an explicit dtype
@@ -121,17 +119,13 @@ export class OnnxOps implements Ops<OnnxValue> {
     if (x.shape[x.shape.length - 1] !== inF) {
       throw new Error(`linear: input [${x.shape.join(', ')}] does not end in ${inF} features`);
     }
-    let wt = this.transposed.get(weight.name);
-    if (!wt) {
-      const data = this.graph.constantData(weight);
-      // A weight initializer is transposed once on the host; anything else gets a Transpose node.
-      wt = data
-        ? this.graph.initializer(transpose2d(data, out, inF), [inF, out], weight.dtype, `${weight.name}.T`)
-        : this.transpose(weight, 0, 1);
-      this.transposed.set(weight.name, wt);
-    }
-    const y = this.node('MatMul', [x, wt], [...x.shape.slice(0, -1), out], x.dtype);
-    return bias ? this.add(y, bias) : y;
+    if (bias && (bias.shape.length !== 1 || bias.shape[0] !== out)) throw new Error(`linear: bias must have shape [${out}]`);
+    // Gemm with transB=1 reads the PyTorch [out, in] weight as is (no host transpose, no copy)
+    // and folds the bias in; leading dims are flattened around it.
+    const lead = x.shape.slice(0, -1);
+    const x2 = x.shape.length === 2 ? x : this.reshape(x, [numelOf(lead), inF]);
+    const y2 = this.node('Gemm', bias ? [x2, weight, this.cast(bias, x.dtype)] : [x2, weight], [x2.shape[0]!, out], x.dtype, { transB: 1 });
+    return x.shape.length === 2 ? y2 : this.reshape(y2, [...lead, out]);
   }
 
   matmul(a: OnnxValue, b: OnnxValue): OnnxValue {

@@ -10,6 +10,8 @@ export interface SessionOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** e.g. ['cpu'] (default) or ['cuda', 'cpu']. */
   executionProviders?: string[];
+  /** ORT's log level: 0 verbose … 3 error (default: 3, so optimiser notes stay quiet). */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
 /** An opaque loaded model. */
@@ -43,6 +45,7 @@ export async function createSession(bytes: Uint8Array, opts: SessionOptions = {}
   const s = await ort.InferenceSession.create(bytes, {
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     executionProviders: opts.executionProviders ?? ['cpu'],
+    logSeverityLevel: opts.logSeverityLevel ?? 3,
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
   });
   return { inputNames: [...s.inputNames], outputNames: [...s.outputNames], inner: s };

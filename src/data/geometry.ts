@@ -33,7 +33,7 @@ export function resizeNearest(src: Uint8Array, w: number, h: number, outW: numbe
  * for a rotation by `angle` degrees (counter-clockwise on screen), scale and translation about `center`.
  */
 export function inverseAffine(center: [number, number], angle: number, translate: [number, number], scale: number): number[] {
-  const rot = (angle * Math.PI) / 180;
+  const rot = angle * (Math.PI / 180); // math.radians
   const [cx, cy] = center;
   const [tx, ty] = translate;
   const a = Math.cos(rot), b = -Math.sin(rot), c = Math.sin(rot), d = Math.cos(rot);
@@ -108,7 +108,7 @@ export function affineNearest(src: Uint8Array, w: number, h: number, m: readonly
 export function transformLandmarks(
   pts: Float64Array, center: [number, number], angle: number, scale: number, translate: [number, number],
 ): Float64Array {
-  const r = (-angle * Math.PI) / 180;
+  const r = -angle * (Math.PI / 180); // np.deg2rad
   const c = Math.cos(r), s = Math.sin(r);
   const out = new Float64Array(pts.length);
   for (let i = 0; i < pts.length; i += 2) {

@@ -1,7 +1,7 @@
 // Segmenters on ONNX Runtime: graphs built from a checkpoint (static shapes, one session per batch
 // size, cached on disk by the engine) and users' exported .onnx files (run as they are).
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { buildOnnxCached, createSession, releaseSession, run, type OnnxSession, type SessionOptions } from '../engine/onnx/index.js';
 import type { StateDict } from '../io/host-tensor.js';
@@ -139,4 +139,5 @@ export class FileOnnxSegmenter implements Segmenter {
   }
 }
 
-export const graphCacheFor = (cacheDir?: string) => (cacheDir ? join(cacheDir, 'onnx') : undefined);
+/** --cache-dir D means the same as SEGFACE_CACHE=D: checkpoints in D/<id>/, built graphs in D. */
+export const graphCacheFor = (cacheDir?: string) => cacheDir;

@@ -10,12 +10,20 @@ import { join } from 'node:path';
 
 const what = process.argv[2];
 const env = process.env.LIBTORCH ?? '';
-const python = process.env.PYTHON || 'python3';
 
+// The first of $PYTHON, python3, /usr/bin/python3 that can import torch.
 function pyTorch() {
   const code = 'import torch,os;print(os.path.dirname(torch.__file__));print(int(torch.compiled_with_cxx11_abi()))';
-  const out = execFileSync(python, ['-c', code], { encoding: 'utf8' }).trim().split('\n');
-  return { root: out[0], abi: out[1] };
+  const tried = [];
+  for (const python of [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean)) {
+    try {
+      const out = execFileSync(python, ['-c', code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+      return { root: out[0], abi: out[1] };
+    } catch {
+      tried.push(python);
+    }
+  }
+  throw new Error(`LIBTORCH=python: none of ${tried.join(', ')} can import torch`);
 }
 
 let root = '';

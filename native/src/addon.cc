@@ -22,7 +22,7 @@ const napi_type_tag kTensorTag = {0x5e6fa4e0a1b24c11ULL, 0x9d3c7f1e2b8a6d45ULL};
 std::atomic<int64_t> g_live{0};  // handles still holding a tensor (for leak tests)
 
 void finalizeTensor(Napi::Env, at::Tensor* t) {
-  if (t->defined()) g_live--;
+  g_live--;
   delete t;
 }
 
@@ -162,16 +162,16 @@ Napi::Value SetGrad(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Free(const Napi::CallbackInfo& info) {
-  at::Tensor* slot = handleSlot(info[0], "tensor");
-  if (slot->defined()) {
-    *slot = at::Tensor();
-    g_live--;
-  }
+  if (handleSlot(info[0], "tensor") == nullptr) return info.Env().Undefined();
+  void* data = nullptr;
+  napi_remove_wrap(info.Env(), info[0], &data);
+  delete static_cast<at::Tensor*>(data);
+  g_live--;
   return info.Env().Undefined();
 }
 
 Napi::Value IsFreed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), !handleSlot(info[0], "tensor")->defined());
+  return Napi::Boolean::New(info.Env(), handleSlot(info[0], "tensor") == nullptr);
 }
 
 Napi::Value LiveHandles(const Napi::CallbackInfo& info) {
@@ -239,26 +239,41 @@ Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// Handles are plain objects with the tensor wrapped in (napi_wrap), not Externals: dispose()
+// can then remove the wrap and its finalizer at once, so explicitly freed handles leave nothing
+// waiting for the GC's deferred finalizers (which never run inside a synchronous loop).
 Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
   if (!t.defined()) return env.Null();
-  auto ext = Napi::External<at::Tensor>::New(env, new at::Tensor(std::move(t)), finalizeTensor);
-  ext.TypeTag(&kTensorTag);
+  auto obj = Napi::Object::New(env);
+  auto* holder = new at::Tensor(std::move(t));
+  napi_status st = napi_wrap(
+      env, obj, holder,
+      [](napi_env e, void* data, void*) { finalizeTensor(Napi::Env(e), static_cast<at::Tensor*>(data)); }, nullptr,
+      nullptr);
+  if (st != napi_ok) {
+    delete holder;
+    throw Napi::Error::New(env, "cannot wrap a tensor handle");
+  }
+  obj.TypeTag(&kTensorTag);
   g_live++;
-  return ext;
+  return obj;
 }
 
 bool isTensorHandle(const Napi::Value& v) {
-  return v.IsExternal() && v.As<Napi::External<at::Tensor>>().CheckTypeTag(&kTensorTag);
+  return v.IsObject() && v.As<Napi::Object>().CheckTypeTag(&kTensorTag);
 }
 
+// The wrapped tensor, or nullptr once the handle was freed.
 at::Tensor* handleSlot(const Napi::Value& v, const char* what) {
   if (!isTensorHandle(v)) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a tensor");
-  return v.As<Napi::External<at::Tensor>>().Data();
+  void* data = nullptr;
+  if (napi_unwrap(v.Env(), v, &data) != napi_ok) return nullptr;
+  return static_cast<at::Tensor*>(data);
 }
 
 const at::Tensor& unwrapTensor(const Napi::Value& v, const char* what) {
   at::Tensor* t = handleSlot(v, what);
-  if (!t->defined()) throw Napi::Error::New(v.Env(), std::string(what) + " was disposed");
+  if (t == nullptr) throw Napi::Error::New(v.Env(), std::string(what) + " was disposed");
   return *t;
 }
 

@@ -9,12 +9,13 @@
 
 namespace segface {
 
-// A JS handle owns one at::Tensor reference (an External tagged as ours). free() drops the
+// A JS handle owns one at::Tensor reference (a tagged object wrapping it). free() drops the
 // reference early; the finalizer frees the holder when the handle is garbage collected.
 Napi::Value wrapTensor(Napi::Env env, at::Tensor t);
 bool isTensorHandle(const Napi::Value& v);
-// Throws a TypeError unless v is a live tensor handle.
+// Throws a TypeError unless v is a tensor handle, an Error if it was freed.
 const at::Tensor& unwrapTensor(const Napi::Value& v, const char* what);
+// The wrapped tensor, or nullptr once freed.
 at::Tensor* handleSlot(const Napi::Value& v, const char* what);
 
 c10::ScalarType parseDtype(const std::string& name);

@@ -283,6 +283,20 @@ test('without the addon, loading explains how to build it (and importing needs n
   assert.match(r.stdout, /LIBTORCH=python npm run build:native/);
 });
 
+test('the garbage collector frees tensors nobody disposed (safety net)', () => {
+  const index = fileURLToPath(new URL('../../src/engine/torch/index.js', import.meta.url));
+  const script = `const m = await import(${JSON.stringify(index)});
+    const ops = new m.TorchOps();
+    const base = m.liveTensorCount();
+    for (let i = 0; i < 100; i++) ops.zeros([1000]);
+    const made = m.liveTensorCount() - base;
+    for (let i = 0; i < 5 && m.liveTensorCount() > base; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+    console.log(made, m.liveTensorCount() - base);`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '100 0');
+});
+
 test('int64 arguments accept bigints and integer-valued numbers', () => tidy(() => {
   assert.deepEqual(ops.indexSelect(gen([5]), 0, int64([4, 0])).toArray(), [gen([5]).toArray()[4], gen([5]).toArray()[0]]);
   assert.deepEqual(callOp('aten::arange', '', [3n]) instanceof TorchTensor, true);

@@ -1,7 +1,7 @@
 // npm run parity -- <fixture-folder> [--runtime onnx|torch] [--threads N]
 import { Command, Option } from 'commander';
 import { reportAndExit, UserError } from '../src/cli/errors.js';
-import { runParity, summaryLine, type Runner } from '../src/model/parity.js';
+import { detailLine, runParity, summaryLine, type Runner } from '../src/model/parity.js';
 import { onnxRunner } from '../src/model/parity-onnx.js';
 
 async function runnerFor(runtime: string, threads?: number): Promise<Runner> {
@@ -16,6 +16,7 @@ const program = new Command('parity')
   .option('--threads <n>', 'intra-op threads', (v) => Number.parseInt(v, 10))
   .action(async (folder: string, o: { runtime: string; threads?: number }) => {
     const r = await runParity(folder, await runnerFor(o.runtime, o.threads), (l) => console.log(l));
+    console.log(detailLine(r));
     console.log(summaryLine(r));
     if (!r.pass) process.exitCode = 1;
   });

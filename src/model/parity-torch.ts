@@ -6,7 +6,7 @@ import { toFloat32 } from '../io/host-tensor.js';
 import type { Array4, Runner } from './parity.js';
 
 export function torchRunner(threads?: number): Runner {
-  return async (model, weights, input) => {
+  return async (model, weights, input, opts = {}) => {
     const engine = loadTorch();
     if (threads) setNumThreads(threads);
     return inferenceMode(() => {
@@ -27,7 +27,7 @@ export function torchRunner(threads?: number): Runner {
               recorded.set(name, value);
             },
           };
-          recorded.set('logits', model.forward(ctx, fromData(input.data, input.shape, 'float32')));
+          recorded.set('logits', model.forward(ctx, fromData(input.data, input.shape, 'float32'), opts));
           const out = new Map<string, Array4>();
           for (const [name, t] of recorded) out.set(name, { data: Float32Array.from(toFloat32(t.toHost())), shape: [...t.shape] });
           return out;

@@ -10,7 +10,7 @@ import type { HeadKind } from './classes.js';
 import { buildSegFace } from './build.js';
 import { bindStateDict } from './load.js';
 import { recipeStateDict } from './recipe.js';
-import type { SegFace } from './segface.js';
+import type { SegFace, SegFaceOptions } from './segface.js';
 
 export interface FixtureMeta {
   variant?: string;
@@ -23,7 +23,7 @@ export interface FixtureMeta {
 
 export interface Array4 { data: Float32Array; shape: number[] }
 /** Runs `model` on `input` [B,3,R,R] and returns the logits plus every recorded intermediate. */
-export type Runner = (model: SegFace, weights: StateDict, input: Array4) => Promise<Map<string, Array4>>;
+export type Runner = (model: SegFace, weights: StateDict, input: Array4, opts?: SegFaceOptions) => Promise<Map<string, Array4>>;
 
 export interface StageDiff { name: string; file: string; maxAbs: number; shape: number[] }
 export interface ParityResult {
@@ -60,14 +60,19 @@ export function headOf(meta: FixtureMeta): HeadKind {
   throw new UserError(`fixture meta: cannot tell the head from dataset '${meta.dataset}' / ${meta.num_classes} classes`);
 }
 
-/** The fixture's model with its weights bound strictly. */
-export function loadFixtureModel(folder: string): { meta: FixtureMeta; model: SegFace; weights: StateDict } {
+/** LaPa fixtures may carry the 5 warp landmarks ([B,5,2], pixels at R) under one of these names. */
+const LANDMARK_FILES = ['lnm_seg.npy', 'landmarks.npy'];
+
+/** The fixture's model with its weights bound strictly (and the forward options it needs). */
+export function loadFixtureModel(folder: string): { meta: FixtureMeta; model: SegFace; weights: StateDict; opts: SegFaceOptions } {
   const meta = readMeta(folder);
   const model = buildSegFace({ model: meta.model_arg, head: headOf(meta), resolution: meta.resolution });
   const pt = join(folder, 'model.pt');
   const source = existsSync(pt) ? pt : join(folder, 'weights.json');
   const raw = existsSync(pt) ? readStateDictFile(pt) : recipeStateDict(folder);
-  return { meta, model, weights: bindStateDict(model, raw, source, `SegFace --model ${meta.model_arg}`) };
+  const lm = LANDMARK_FILES.map((f) => join(folder, f)).find((p) => existsSync(p));
+  const opts: SegFaceOptions = lm ? { landmarks: toFloat32(readNpyFile(lm)) } : {};
+  return { meta, model, weights: bindStateDict(model, raw, source, `SegFace --model ${meta.model_arg}`), opts };
 }
 
 /** Stride-3 sample [:, :, 0::3, 0::3] of a 4-D array. */
@@ -123,10 +128,10 @@ const STAGE_ORDER = ['feat_tap0', 'feat_tap1', 'feat_tap2', 'feat_tap3', 'feat_f
 
 /** Runs the parity check of `folder` with `runner`; `log` receives one line per stage. */
 export async function runParity(folder: string, runner: Runner, log: (line: string) => void = () => {}): Promise<ParityResult> {
-  const { meta, model, weights } = loadFixtureModel(folder);
+  const { meta, model, weights, opts } = loadFixtureModel(folder);
   const inputT = readNpyFile(join(folder, 'input.npy'));
   const input = { data: toFloat32(inputT), shape: [...inputT.shape] };
-  const outputs = await runner(model, weights, input);
+  const outputs = await runner(model, weights, input, opts);
 
   const files = readdirSync(folder).filter((f) => f.endsWith('.npy') && (f.startsWith('feat_') || f.startsWith('logits')));
   const stageOf = (f: string): { name: string; s3: boolean } => {
@@ -162,6 +167,13 @@ export async function runParity(folder: string, runner: Runner, log: (line: stri
   return { folder, stages, maxAbs: logitsDiff, tol, argmaxAgree: agree, argmaxPixels: pixels, pass };
 }
 
+/** Details line, then the fixed-format last line (argmax agreement in percent, no sign). */
+export function detailLine(r: ParityResult): string {
+  const worst = r.stages.filter((s) => s.name !== 'logits').reduce((a, s) => (s.maxAbs > a.maxAbs ? s : a), { name: '-', maxAbs: 0 });
+  return `  argmax checked on ${r.argmaxPixels} pixels with reference top-2 margin > ${(2 * r.tol).toExponential(3)}; ` +
+    `largest intermediate diff: ${worst.name} ${worst.maxAbs.toExponential(3)}; ${r.pass ? 'PASS' : 'FAIL'}`;
+}
+
 export function summaryLine(r: ParityResult): string {
-  return `parity ${r.folder}: max_abs=${r.maxAbs.toExponential(3)} tol=${r.tol.toExponential(3)} argmax_agree=${(r.argmaxAgree * 100).toFixed(4)}%`;
+  return `parity ${r.folder}: max_abs=${r.maxAbs.toExponential(3)} tol=${r.tol.toExponential(3)} argmax_agree=${(r.argmaxAgree * 100).toFixed(4)}`;
 }

@@ -22,8 +22,18 @@ export function checkpointName(epoch: number): string {
   return `model_${epoch}.pt`;
 }
 
-function schedulerValue(s: MultiStepLRState): PyValue {
-  const milestones = new Counter<number>();
+export interface WriteTrainCheckpointOptions {
+  /**
+   * Plain dicts instead of OrderedDict / Counter. libtorch's C++ unpickler (torch::pickle_load,
+   * 1.13) turns `collections.OrderedDict` into None and rejects `collections.Counter`, so it cannot
+   * read the official structure (nor PyTorch's own torch.save of a state dict); Python's torch.load
+   * reads both variants, and load_state_dict / MultiStepLR.load_state_dict accept plain dicts.
+   */
+  portable?: boolean;
+}
+
+function schedulerValue(s: MultiStepLRState, portable: boolean): PyValue {
+  const milestones = portable ? new Map<number, number>() : new Counter<number>();
   for (const [k, v] of s.milestones) milestones.set(k, v);
   return new Map<string, PyValue>([
     ['milestones', milestones],
@@ -38,15 +48,15 @@ function schedulerValue(s: MultiStepLRState): PyValue {
 }
 
 /** Writes `path` atomically (temp file in the same folder, fsync, rename). */
-export function writeTrainCheckpoint(path: string, ck: TrainCheckpoint): void {
-  const sd = new OrderedDict<string, PyValue>();
+export function writeTrainCheckpoint(path: string, ck: TrainCheckpoint, o: WriteTrainCheckpointOptions = {}): void {
+  const sd = o.portable ? new Map<string, PyValue>() : new OrderedDict<string, PyValue>();
   for (const [k, v] of ck.stateDict) sd.set(k, v);
   const obj = new Map<string, PyValue>([
     ['epoch', ck.epoch],
     ['iteration', ck.iteration],
     ['state_dict_backbone', sd],
     ['optimizer', ck.optimizer],
-    ['scheduler', schedulerValue(ck.scheduler)],
+    ['scheduler', schedulerValue(ck.scheduler, !!o.portable)],
   ]);
   // torch names the zip's root folder after the file (model_12/data.pkl).
   const chunks = writeCheckpointChunks(obj, { root: basename(path).replace(/\.pt$/, '') });

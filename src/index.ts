@@ -1,2 +1,8 @@
 // Public library API.
 export * from './model/classes.js';
+// Parsing photos (FaceParser) and the model hub.
+export * from './api/index.js';
+export { resolveModel, type ResolveOptions, type ResolvedModel } from './hub/resolve.js';
+export { downloadFile, type DownloadOptions } from './hub/download.js';
+export { cacheDir, cachedCheckpointPath, checkpointUrl } from './hub/paths.js';
+export { readImage, DEFAULT_MAX_PIXELS } from './image/read.js';

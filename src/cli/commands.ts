@@ -5,6 +5,7 @@ import { register as registerParse } from './parse.js';
 import { register as registerClasses } from './classes.js';
 import { register as registerTest } from './test.js';
 import { register as registerData } from './data.js';
+import { register as registerExport } from './export.js';
 
 export function registerCommands(program: Command): void {
   registerTrain(program);
@@ -12,5 +13,6 @@ export function registerCommands(program: Command): void {
   registerClasses(program);
   registerTest(program);
   registerData(program);
+  registerExport(program);
   // Subcommands are added here as they land: parse, classes, test, train, data, export, serve.
 }

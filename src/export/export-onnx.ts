@@ -1,0 +1,90 @@
+// Standalone ONNX files of a SegFace: the graph the ONNX engine builds from the TypeScript model
+// (weights embedded as initializers), optionally float16 and/or with a symbolic batch dimension,
+// plus metadata (classes, normalisation) so that ONNX Runtime in any language can use it.
+import onnxProto from 'onnx-proto';
+import { buildOnnxGraph } from '../engine/onnx/build.js';
+import type { StateDict } from '../io/host-tensor.js';
+import { classNames, type HeadKind } from '../model/classes.js';
+import type { SegFace } from '../model/segface.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../image/preprocess.js';
+import { DYNAMIC_BUILD_BATCHES, makeBatchDynamic } from './dynamic-batch.js';
+
+const { onnx } = onnxProto;
+
+export interface ExportOptions {
+  resolution: number;
+  /** float16 weights and compute; the file's input and output stay float32. */
+  fp16?: boolean;
+  /** A symbolic batch dimension named 'batch'; otherwise the batch is `batch` (default 1). */
+  dynamicBatch?: boolean;
+  batch?: number;
+  /** Recorded in the file's metadata. */
+  modelId?: string;
+  head?: HeadKind;
+}
+
+export interface ExportedModel {
+  bytes: Uint8Array;
+  inputName: string;
+  outputName: string;
+  /** [N,3,R,R] with N a number or 'batch'. */
+  inputShape: (number | string)[];
+  outputShape: (number | string)[];
+  metadata: Record<string, string>;
+}
+
+export const EXPORT_INPUT = 'input';
+
+function withMetadata(bytes: Uint8Array, meta: Record<string, string>): Uint8Array {
+  const m = onnx.ModelProto.decode(bytes);
+  m.metadataProps = Object.entries(meta).map(([key, value]) => ({ key, value }));
+  m.docString = 'SegFace face parsing (AAAI 2025), exported by segface. Input: RGB resized to R×R (bicubic), '
+    + '/255, ImageNet mean/std, NCHW float32. Output: class logits [N,C,R,R]; argmax over C gives the labels.';
+  return onnx.ModelProto.encode(m).finish();
+}
+
+/** Serialises `net` with `weights` bound (see ExportOptions). Pure: no fs, no ORT. */
+export function exportOnnx(net: SegFace, weights: StateDict, opts: ExportOptions): ExportedModel {
+  const r = opts.resolution;
+  const dtype = opts.fp16 ? 'float16' : 'float32';
+  const build = (n: number) => buildOnnxGraph(net, weights, [n, 3, r, r], { dtype, inputName: EXPORT_INPUT });
+  let bytes: Uint8Array;
+  let outputName: string;
+  let outShape: number[];
+  let batch: number | string;
+  if (opts.dynamicBatch) {
+    const [b0, b1] = DYNAMIC_BUILD_BATCHES;
+    const g0 = build(b0);
+    const g1bytes = build(b1).bytes;
+    bytes = makeBatchDynamic(g0.bytes, g1bytes);
+    outputName = g0.outputs[0]!.name;
+    outShape = g0.outputs[0]!.shape;
+    batch = 'batch';
+  } else {
+    const n = opts.batch ?? 1;
+    if (!Number.isInteger(n) || n < 1) throw new Error(`batch ${n} is not a positive integer`);
+    const g = build(n);
+    bytes = g.bytes;
+    outputName = g.outputs[0]!.name;
+    outShape = g.outputs[0]!.shape;
+    batch = n;
+  }
+  const head = opts.head ?? net.head;
+  const metadata: Record<string, string> = {
+    'segface.model': opts.modelId ?? '',
+    'segface.head': head,
+    'segface.resolution': String(r),
+    'segface.classes': JSON.stringify(classNames(head)),
+    'segface.dtype': dtype,
+    'segface.mean': JSON.stringify(IMAGENET_MEAN),
+    'segface.std': JSON.stringify(IMAGENET_STD),
+  };
+  return {
+    bytes: withMetadata(bytes, metadata),
+    inputName: EXPORT_INPUT,
+    outputName,
+    inputShape: [batch, 3, r, r],
+    outputShape: [batch, ...outShape.slice(1)],
+    metadata,
+  };
+}

@@ -1,0 +1,63 @@
+// `--model` for export and serve → the TypeScript SegFace with its weights bound strictly:
+// a registry id or a `.pt` (as the parse API binds them) or a fixture folder (meta.json plus
+// model.pt or a weights.json recipe), which lets tests and demos run without real checkpoints.
+import { existsSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { detectModel } from '../api/detect.js';
+import { resolveModel, type ResolveOptions } from '../hub/resolve.js';
+import { readStateDictFile } from '../io/files.js';
+import type { StateDict } from '../io/host-tensor.js';
+import { buildSegFace } from '../model/build.js';
+import type { HeadKind } from '../model/classes.js';
+import { bindStateDict } from '../model/load.js';
+import { loadFixtureModel } from '../model/parity.js';
+import type { SegFace } from '../model/segface.js';
+
+export interface BoundModel {
+  net: SegFace;
+  weights: StateDict;
+  head: HeadKind;
+  modelId: string;
+  resolution: number;
+  /** The file the weights came from (checkpoint, or a fixture's weights.json). */
+  source: string;
+}
+
+export interface BindOptions extends ResolveOptions {
+  /** Input size; default: the registry entry's, the fixture's, else 512. */
+  resolution?: number;
+}
+
+function checkResolution(r: number): void {
+  if (!Number.isInteger(r) || r <= 0 || r % 32 !== 0) throw new UserError(`resolution ${r} is not a positive multiple of 32`);
+}
+
+export function isFixtureFolder(spec: string): boolean {
+  try { return statSync(spec).isDirectory() && existsSync(join(spec, 'meta.json')); } catch { return false; }
+}
+
+export async function loadBoundModel(spec: string, opts: BindOptions = {}): Promise<BoundModel> {
+  if (opts.resolution !== undefined) checkResolution(opts.resolution);
+  if (isFixtureFolder(spec)) {
+    const f = loadFixtureModel(spec);
+    const resolution = opts.resolution ?? f.meta.resolution;
+    const source = existsSync(join(spec, 'model.pt')) ? join(spec, 'model.pt') : join(spec, 'weights.json');
+    return { net: f.model, weights: f.weights, head: f.model.head, modelId: f.meta.variant ?? basename(spec), resolution, source };
+  }
+  const resolved = await resolveModel(spec, opts);
+  if (resolved.format === 'onnx') throw new UserError(`${resolved.path}: already an ONNX graph; pass a registry id or a .pt checkpoint`);
+  const sd = readStateDictFile(resolved.path);
+  const entry = resolved.entry;
+  if (entry) {
+    const resolution = opts.resolution ?? entry.resolution;
+    const net = buildSegFace({ model: entry.model, head: entry.head, resolution });
+    const weights = bindStateDict(net, sd, resolved.path, `${entry.id} (${entry.model} backbone, ${entry.head} head)`);
+    return { net, weights, head: entry.head, modelId: entry.id, resolution, source: resolved.path };
+  }
+  const resolution = opts.resolution ?? 512;
+  const found = detectModel(sd, resolution);
+  const what = found.exact ? spec : `any SegFace model (closest: ${found.model} backbone, ${found.head} head)`;
+  const weights = bindStateDict(found.net, sd, resolved.path, what);
+  return { net: found.net, weights, head: found.head, modelId: `${found.model}_${found.head}_${resolution}`, resolution, source: resolved.path };
+}

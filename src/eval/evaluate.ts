@@ -2,7 +2,7 @@
 // no-op for SegFace) → argmax → summed confusion counts against the labels at resolution R.
 // The loop only needs a Predictor, so any engine (ONNX, libtorch, a test double) can be measured.
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { labelsPng } from '../image/encode.js';
 import { resizeArgmax } from '../image/postprocess.js';
 import { writeFileAtomic } from '../image/write-files.js';
 import type { DataLoader } from '../data/loader.js';
@@ -61,7 +61,7 @@ export async function evaluate(loader: DataLoader, predict: Predictor, o: Evalua
     acc.addBatch(batch.labels, preds, batch.size, batch.names);
     if (o.savePreds) {
       await Promise.all(batch.names.map(async (name, i) => {
-        const png = await sharp(preds.subarray(i * r * r, (i + 1) * r * r), { raw: { width: r, height: r, channels: 1 } }).png().toBuffer();
+        const png = await labelsPng(preds.subarray(i * r * r, (i + 1) * r * r), r, r);
         await writeFileAtomic(join(o.savePreds!, predFileName(name)), png);
       }));
     }

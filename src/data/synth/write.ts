@@ -75,7 +75,7 @@ export async function writeSynthCelebA(o: SynthOptions): Promise<SynthSummary> {
         files.push(sharp(face.rgb, { raw: { width: R, height: R, channels: 3 } }).jpeg({ quality }).toFile(join(imgDir, `${id}.jpg`)));
         for (const [k, m] of face.masks) {
           const file = join(maskDir, celebMaskPath(id, CELEB_MASK_SUFFIXES[k - 1]!));
-          files.push(sharp(m, { raw: { width: R, height: R, channels: 1 } }).png({ compressionLevel: 3 }).toFile(file));
+          files.push(sharp(m, { raw: { width: R, height: R, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 3 }).toFile(file));
         }
         await Promise.all(files);
         o.onProgress?.(++done, n);

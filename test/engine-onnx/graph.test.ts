@@ -9,6 +9,7 @@ import { OnnxOps } from '../../src/engine/onnx/ops.js';
 import { onnxCtx } from '../../src/engine/onnx/ctx.js';
 import { buildOnnxGraph } from '../../src/engine/onnx/build.js';
 import { createSession, releaseSession, run } from '../../src/engine/onnx/session.js';
+import { float32ToHalfArray, floatToHalf, halfToFloat } from '../../src/engine/onnx/host-data.js';
 import { hostTensor, type StateDict } from '../../src/io/host-tensor.js';
 import { BatchNorm2d, Conv2d, Linear } from '../../src/model/layers.js';
 import { Sequential } from '../../src/model/module.js';
@@ -145,4 +146,47 @@ test('float16 build: weights embedded as float16, float32 input and outputs, clo
     await releaseSession(s);
   }
   assertClose(outs[1]!, outs[0]!, 2e-2, 'float16 vs float32');
+});
+
+test('float32 → float16 conversion rounds to nearest even, including subnormals, overflow and NaN', () => {
+  const vals = [0, -0, 1, -2.5, 65504, 65520, 1e6, 6.1e-5, 5.96e-8, 2.98e-8, 1e-10, 1 + 2 ** -11, 1 + 3 * 2 ** -11, NaN, Infinity, -Infinity, 0.1, 3.14159];
+  const fast = float32ToHalfArray(Float32Array.from(vals));
+  const slow = vals.map((v) => floatToHalf(v));
+  assert.deepEqual(Array.from(fast), slow);
+  // spot values: 1 + 2^-11 ties to 1 (even), 1 + 3·2^-11 ties up, 65520 overflows to inf
+  assert.equal(fast[11], 0x3c00);
+  assert.equal(fast[12], 0x3c02);
+  assert.equal(fast[5], 0x7c00);
+  assert.equal(halfToFloat(fast[16]!), 0.0999755859375);
+});
+
+test('weightDType float16: large kernels stored as float16, small ones and the arithmetic stay float32', async () => {
+  const conv = new Conv2d(3, 4, 3, { padding: 1 });
+  const fc = new Linear(64, 64);
+  const net = new Sequential([conv, fc]).setPrefix('');
+  const sd = stateDictFor(net, 11);
+  const model = {
+    forward: (ctx: Ctx<OnnxValue>, x: OnnxValue) =>
+      fc.forward(ctx, ctx.ops.reshape(conv.forward(ctx, x), [1, 64])),
+  };
+  const x = f32([1, 3, 4, 4], 5);
+  // Reference: a float32 graph whose large weight was rounded to float16 on the host.
+  const rounded: StateDict = new Map(sd);
+  const w1 = sd.get('1.weight')!;
+  rounded.set('1.weight', hostTensor('float32', w1.shape, Float32Array.from(w1.data as Float32Array, (v) => halfToFloat(floatToHalf(v)))));
+  const outs: Float32Array[] = [];
+  for (const [weights, weightDType] of [[rounded, 'float32'], [sd, 'float16'], [sd, 'float32']] as const) {
+    const g = buildOnnxGraph(model, weights, [1, 3, 4, 4], { weightDType });
+    const byName = new Map(onnx.ModelProto.decode(g.bytes).graph!.initializer!.map((t) => [t.name, t.dataType]));
+    const F16 = onnx.TensorProto.DataType.FLOAT16;
+    const F32 = onnx.TensorProto.DataType.FLOAT;
+    assert.equal(byName.get('1.weight'), weightDType === 'float16' ? F16 : F32);
+    assert.equal(byName.get('0.weight'), F32);
+    assert.equal(byName.get('1.bias'), F32);
+    const s = await createSession(g.bytes, { threads: 1 });
+    outs.push((await run(s, { input: { data: x.data as Float32Array, shape: x.shape } })).output!.data);
+    await releaseSession(s);
+  }
+  assertClose(outs[1]!, outs[0]!, 1e-6, 'float16-stored weights compute in float32');
+  assert.ok(outs[1]!.some((v, i) => v !== outs[2]![i]), 'the float16 weights were really rounded');
 });

@@ -17,6 +17,8 @@ export interface BuildOptions {
   inputName?: string;
   /** Compute dtype; float16 casts the float32 input in and the outputs back to float32. */
   dtype?: 'float32' | 'float16';
+  /** Storage dtype of weight matrices and kernels (default: the compute dtype); see OnnxCtxOptions. */
+  weightDType?: 'float32' | 'float16';
   /** Also expose every ctx.record()ed value as a graph output (named as recorded). */
   recordIntermediates?: boolean;
 }
@@ -55,7 +57,7 @@ export function buildOnnxGraph(model: ForwardModel, weights: StateDict, inputSha
   const dtype = opts.dtype ?? 'float32';
   const graph = new GraphBuilder();
   const ops = new OnnxOps(graph, dtype);
-  const ctx = onnxCtx(ops, weights, { floatDType: dtype });
+  const ctx = onnxCtx(ops, weights, { floatDType: dtype, storeDType: opts.weightDType ?? dtype });
   const inputName = opts.inputName ?? 'input';
   const input = graph.input(inputName, inputShape, 'float32');
   const result = model.forward(ctx, ops.cast(input, dtype));

@@ -64,9 +64,31 @@ export function naturalDType(data: ConstData): DType {
   return 'uint8';
 }
 
+/** float32 → IEEE half bits in one tight loop (whole checkpoints go through here). */
+export function float32ToHalfArray(src: Float32Array): Uint16Array {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    const mant = x & 0x7fffff;
+    const e = exp - 112; // rebias 127 → 15
+    if (e > 0 && e < 31) {
+      // normal: round to nearest even on the 13 dropped bits (a carry may roll into the exponent)
+      let h = (e << 10) | (mant >>> 13);
+      const rem = mant & 0x1fff;
+      if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+      out[i] = sign | h;
+    } else out[i] = floatToHalf(src[i]!);
+  }
+  return out;
+}
+
 /** Converts host data to another dtype (through float64 numbers; fine for constants). */
 export function convertData(data: ConstData, from: DType, to: DType): ConstData {
   if (from === to) return data;
+  if (from === 'float32' && to === 'float16') return float32ToHalfArray(data as Float32Array);
   const n = data.length;
   const nums = new Float64Array(n);
   if (data instanceof BigInt64Array) for (let i = 0; i < n; i++) nums[i] = Number(data[i]);

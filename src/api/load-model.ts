@@ -9,7 +9,7 @@ import type { HeadKind } from '../model/classes.js';
 import { bindStateDict } from '../model/load.js';
 import type { SegFace } from '../model/segface.js';
 import { detectModel } from './detect.js';
-import { BuiltOnnxSegmenter, FileOnnxSegmenter, graphCacheFor } from './onnx-segmenter.js';
+import { BuiltOnnxSegmenter, FileOnnxSegmenter, graphCacheFor, onnxCudaInstalled } from './onnx-segmenter.js';
 import type { EngineOptions, Segmenter } from './segmenter.js';
 import { openTorchSegmenter } from './torch-segmenter.js';
 
@@ -42,6 +42,9 @@ export async function loadSegmenter(model: string, opts: LoadOptions = {}): Prom
   if (opts.device && opts.device !== 'cpu' && opts.device !== 'cuda') throw new UserError(`unknown device '${opts.device}' (expected cpu or cuda)`);
   if (opts.resolution !== undefined && (!Number.isInteger(opts.resolution) || opts.resolution <= 0 || opts.resolution % 32 !== 0)) {
     throw new UserError(`resolution ${opts.resolution} is not a positive multiple of 32`);
+  }
+  if (runtime === 'onnx' && opts.device === 'cuda' && !onnxCudaInstalled()) {
+    throw new UserError('--device cuda: this onnxruntime-node install has no CUDA provider (reinstall it with network access and a CUDA 12 setup, see onnxruntime-node docs); use --device cpu or --runtime torch');
   }
   const resolved = await resolveModel(model, opts);
   if (resolved.format === 'onnx') {

@@ -1,7 +1,9 @@
 // Segmenters on ONNX Runtime: graphs built from a checkpoint (static shapes, one session per batch
 // size, cached on disk by the engine) and users' exported .onnx files (run as they are).
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { buildOnnxCached, createSession, releaseSession, run, type OnnxSession, type SessionOptions } from '../engine/onnx/index.js';
 import type { StateDict } from '../io/host-tensor.js';
@@ -16,7 +18,26 @@ function sessionOptions(o: EngineOptions): SessionOptions {
   };
 }
 
+/**
+ * Whether onnxruntime-node has its CUDA provider library (it is an optional download at install
+ * time). Checked up front because ORT itself prints a multi-line native error before failing.
+ */
+export function onnxCudaInstalled(): boolean {
+  try {
+    const bin = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'bin');
+    return readdirSync(bin).some((napi) => {
+      const dir = join(bin, napi, process.platform, process.arch);
+      return existsSync(dir) && readdirSync(dir).some((f) => f.includes('providers_cuda'));
+    });
+  } catch {
+    return false;
+  }
+}
+
 async function openSession(bytes: Uint8Array, o: EngineOptions, what: string): Promise<OnnxSession> {
+  if (o.device === 'cuda' && !onnxCudaInstalled()) {
+    throw new UserError('--device cuda: this onnxruntime-node install has no CUDA provider (reinstall it with network access and a CUDA 12 setup, see onnxruntime-node docs); use --device cpu or --runtime torch');
+  }
   try {
     return await createSession(bytes, sessionOptions(o));
   } catch (e) {

@@ -1,50 +1,14 @@
 // Label maps to pictures: 8-bit id PNG, palette colouring, overlay on the photo, binary masks.
 import sharp from 'sharp';
 
+// The codec-free parts live in label-pixels.ts (shared with the browser build).
+export { binaryMask, colorize, histogram, overlay } from './label-pixels.js';
+
 /** Class ids as an 8-bit greyscale PNG (pixel value = id). */
 export function labelsPng(labels: Uint8Array, width: number, height: number): Promise<Buffer> {
   return sharp(labels, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toBuffer();
 }
 
-/** Interleaved RGB [h,w,3] of the palette colour of every pixel's class. */
-export function colorize(labels: Uint8Array, palette: Uint8Array): Uint8Array {
-  const out = new Uint8Array(labels.length * 3);
-  for (let i = 0; i < labels.length; i++) {
-    const p = labels[i] * 3;
-    out[i * 3] = palette[p]; out[i * 3 + 1] = palette[p + 1]; out[i * 3 + 2] = palette[p + 2];
-  }
-  return out;
-}
-
 export function rgbPng(rgb: Uint8Array, width: number, height: number): Promise<Buffer> {
   return sharp(rgb, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
-}
-
-/** The photo with every non-background pixel tinted by its class colour (alpha blend). */
-export function overlay(photo: Uint8Array, labels: Uint8Array, palette: Uint8Array, alpha = 0.5, backgroundId = 0): Uint8Array {
-  const out = new Uint8Array(photo.length);
-  const a = alpha, b = 1 - alpha;
-  for (let i = 0; i < labels.length; i++) {
-    const id = labels[i], o = i * 3;
-    if (id === backgroundId) { out[o] = photo[o]; out[o + 1] = photo[o + 1]; out[o + 2] = photo[o + 2]; continue; }
-    const p = id * 3;
-    out[o] = Math.round(b * photo[o] + a * palette[p]);
-    out[o + 1] = Math.round(b * photo[o + 1] + a * palette[p + 1]);
-    out[o + 2] = Math.round(b * photo[o + 2] + a * palette[p + 2]);
-  }
-  return out;
-}
-
-/** 255 where the label equals `id`, else 0. */
-export function binaryMask(labels: Uint8Array, id: number): Uint8Array {
-  const out = new Uint8Array(labels.length);
-  for (let i = 0; i < labels.length; i++) out[i] = labels[i] === id ? 255 : 0;
-  return out;
-}
-
-/** Pixel count per id (length n). */
-export function histogram(labels: Uint8Array, n: number): number[] {
-  const h = new Array<number>(n).fill(0);
-  for (let i = 0; i < labels.length; i++) h[labels[i]]++;
-  return h;
 }

@@ -35,6 +35,9 @@ test('a libtorch error becomes a JS Error with its message, and the process carr
   assert.throws(() => ops.conv2d(gen([1, 3, 4, 4]), gen([2, 4, 3, 3]), null), /expected input\[1, 3, 4, 4\] to have 4 channels/);
   assert.throws(() => ops.add(gen([2, 3]), gen([4])), /size of tensor a \(3\) must match the size of tensor b \(4\)/);
   assert.throws(() => ops.indexSelect(gen([3]), 0, gen([1])), /index_select\(\): Expected dtype int32 or int64 for index/);
+  assert.throws(() => ops.matmul(a, ops.ones([3, 2], { dtype: 'int64' })), /expected scalar type Float but found Long/);
+  assert.throws(() => fromData(new Float32Array(5), [2, 3]), /5 elements of 4 bytes do not make a float32 tensor of 6 elements/);
+  assert.throws(() => ops.zeros([2], { dtype: 'float8' as never }), /unknown dtype 'float8'/);
   assert.throws(() => callOp('aten::no_such_op', '', []), /unknown operator aten::no_such_op/);
   assert.throws(() => callOp('aten::relu', '', ['x']), /aten::relu: argument 'self' \(Tensor\) must be a tensor/);
   assert.throws(() => ops.reshape(a, [1.5, 4]), /must be an integer/);

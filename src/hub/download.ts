@@ -5,7 +5,7 @@
 // response (a redirect to a CDN) carries the hash headers.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import cliProgress from 'cli-progress';
@@ -84,11 +84,57 @@ function describeNetworkError(e: unknown): string {
   return [err?.message ?? String(e), err?.cause?.message].filter(Boolean).join(': ');
 }
 
+const inFlight = new Map<string, Promise<DownloadResult>>();
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; } };
+
+/**
+ * Holds `<dest>.lock` (our pid) while fn runs, so two processes never append to the same .part;
+ * a lock whose process is gone is taken over, a live one is waited for.
+ */
+async function withLock<R>(dest: string, fn: () => Promise<R>, waited: () => Promise<R | undefined>): Promise<R> {
+  const lock = `${dest}.lock`;
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(await readFile(lock, 'utf8').catch(() => ''));
+      if (pid && pid !== process.pid && alive(pid)) {
+        await new Promise((ok) => setTimeout(ok, 500));
+        const done = await waited();
+        if (done !== undefined) return done;
+      } else {
+        await rm(lock, { force: true });
+      }
+    }
+  }
+  try { return await fn(); } finally { await rm(lock, { force: true }); }
+}
+
 /** Downloads `url` to `dest` (no-op when `dest` already exists). */
 export async function downloadFile(url: string, dest: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
   const existing = await sizeOf(dest);
   if (existing > 0) return { path: dest, bytes: existing, sha256: '', resumedFrom: existing };
-  await mkdir(dirname(dest), { recursive: true });
+  // One download per file: concurrent callers in this process share it, other processes wait.
+  let p = inFlight.get(dest);
+  if (!p) {
+    p = (async () => {
+      await mkdir(dirname(dest), { recursive: true });
+      return withLock(dest, () => downloadUnlocked(url, dest, opts), async () => {
+        const n = await sizeOf(dest);
+        return n > 0 ? { path: dest, bytes: n, sha256: '', resumedFrom: n } : undefined;
+      });
+    })().finally(() => inFlight.delete(dest));
+    inFlight.set(dest, p);
+  }
+  return p;
+}
+
+async function downloadUnlocked(url: string, dest: string, opts: DownloadOptions): Promise<DownloadResult> {
+  const existing = await sizeOf(dest);
+  if (existing > 0) return { path: dest, bytes: existing, sha256: '', resumedFrom: existing };
   const part = `${dest}.part`;
   const hint = opts.hint ? ` ${opts.hint}` : '';
   const retries = opts.retries ?? 3;

@@ -86,6 +86,17 @@ test('a .part that is already complete is finished without downloading the body 
   assert.ok(sameFile(dest));
 });
 
+test('concurrent downloads of one file share a single transfer; a stale lock is taken over', async () => {
+  const dest = cachedCheckpointPath(ID, cache);
+  mkdirSync(join(cache, ID), { recursive: true });
+  writeFileSync(`${dest}.lock`, '999999999'); // a process that no longer exists
+  const [a, b] = await Promise.all([0, 1].map(() => downloadFile(checkpointUrl(ID), dest, { progress: false })));
+  assert.equal(a, b);
+  assert.ok(sameFile(dest));
+  assert.equal(hub.requests.filter((q) => q.url.startsWith('/cdn/')).length, 1);
+  assert.deepEqual(readdirSync(join(cache, ID)), ['model_299.pt']);
+});
+
 test('a hash mismatch deletes the download and says so', async () => {
   hub.fakeSha = 'ab'.repeat(32);
   const dest = cachedCheckpointPath(ID, cache);

@@ -129,7 +129,11 @@ abstract class Optimizer<O extends { lr: number }, S> {
     if (host.shape.join(',') !== p.shape.join(',')) {
       throw new Error(`optimizer state: ${what} has shape [${host.shape.join(', ')}], parameter has [${p.shape.join(', ')}]`);
     }
-    return fromHost(host, { device: p.device }).to(p.device, p.dtype);
+    const t = fromHost(host, { device: p.device });
+    if (t.dtype === p.dtype) return t;
+    const cast = t.to(p.device, p.dtype);
+    t.dispose();
+    return cast;
   }
 }
 

@@ -10,7 +10,8 @@ import {
   liveTensorCount, loadTorch, manualSeed, noGrad, enableGrad, pickleLoad, setNumThreads, SGD, tidy, TorchOps,
   TorchTensor,
 } from '../../src/engine/torch/index.js';
-import { writeCheckpoint } from '../../src/io/checkpoint.js';
+import { readCheckpoint, writeCheckpoint } from '../../src/io/checkpoint.js';
+import { readFileSync } from 'node:fs';
 import type { HostTensor } from '../../src/io/host-tensor.js';
 import { assertClose, gen, int64 } from './helpers.js';
 
@@ -243,6 +244,30 @@ test('optimizer state survives a tidy around the training step', () => {
   opt.dispose();
   p.dispose();
 });
+
+test("AdamW loads the optimizer state of a PyTorch checkpoint (fixture) and round-trips its own", () => tidy(() => {
+  const file = fileURLToPath(new URL('../../../../shared/fixtures/mobilenet_seed0_512/model.pt', import.meta.url));
+  const ck = readCheckpoint(readFileSync(file), file) as Map<string, unknown>;
+  const params = Array.from({ length: 292 }, () => ops.zeros([2]).requiresGrad_());
+  const opt = new AdamW(params);
+  opt.loadStateDict(ck.get('optimizer') as Map<unknown, unknown>);
+  const g = opt.paramGroups[0]!;
+  assert.deepEqual([g.options.lr, g.options.weightDecay, g.options.eps, [...g.options.betas], g.initialLr], [1e-6 * (1 + 2 ** -52), 1e-5, 1e-8, [0.9, 0.999], 1e-4]);
+  const out = opt.stateDict().param_groups[0]!;
+  assert.deepEqual(Object.keys(out).slice(-2), ['initial_lr', 'params']);
+  assert.deepEqual(out.params, params.map((_, i) => i));
+
+  // Our state dict → our checkpoint writer → our reader → a fresh optimizer: same next step.
+  params.forEach((p) => (p.grad = ops.ones([2])));
+  opt.step();
+  const again = new AdamW(params.map((p) => p.clone().detach().requiresGrad_()));
+  again.loadStateDict((readCheckpoint(writeCheckpoint({ optimizer: opt.stateDict() as never })) as Map<string, unknown>).get('optimizer') as Map<unknown, unknown>);
+  const st = again.stateDict();
+  assert.deepEqual((st.state.get(291)!.step as HostTensor).data, new Float32Array([1]));
+  assert.equal(st.param_groups[0]!.initial_lr, 1e-4);
+  opt.dispose();
+  again.dispose();
+}));
 
 test('a checkpoint written by our TS writer loads through libtorch (torch::pickle_load)', () => tidy(() => {
   const sd = new Map<string, HostTensor>([

@@ -24,6 +24,13 @@ interface Group<O> {
   initialLr?: number;
 }
 
+/** A Python dict as the checkpoint reader gives it (Map) or as we build it (object). */
+function asRecord(v: unknown, what: string): Record<string, unknown> {
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), x]));
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  throw new Error(`${what} is not a dict`);
+}
+
 function scalarHost(v: number): HostTensor {
   return { dtype: 'float32', shape: [], data: new Float32Array([v]) };
 }
@@ -91,8 +98,20 @@ abstract class Optimizer<O extends { lr: number }, S> {
     return { state: new Map([...state].sort((a, b) => a[0] - b[0])), param_groups };
   }
 
-  /** Restores a stateDict() (ours or PyTorch's, read with the checkpoint reader). */
-  loadStateDict(sd: { state: Map<unknown, unknown> | Record<string, unknown>; param_groups: readonly Record<string, unknown>[] }): void {
+  /**
+   * Restores a stateDict(): ours, or PyTorch's as the checkpoint reader returns it (dicts as
+   * Maps, `step` as a one-element tensor or a number).
+   */
+  loadStateDict(saved: OptimizerStateDict | Map<unknown, unknown> | Record<string, unknown>): void {
+    const top = asRecord(saved, 'optimizer state');
+    if (!Array.isArray(top.param_groups)) throw new Error('optimizer state has no param_groups list');
+    if (!(top.state instanceof Map) && (typeof top.state !== 'object' || top.state === null)) {
+      throw new Error('optimizer state has no state dict');
+    }
+    const sd = {
+      state: top.state as Map<unknown, unknown> | Record<string, unknown>,
+      param_groups: (top.param_groups as unknown[]).map((g) => asRecord(g, 'optimizer param group')),
+    };
     const params = this.allParams();
     if (sd.param_groups.length !== this.paramGroups.length) {
       throw new Error(`optimizer state has ${sd.param_groups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
@@ -113,7 +132,7 @@ abstract class Optimizer<O extends { lr: number }, S> {
       const i = Number(k);
       const p = params[i];
       if (!p) throw new Error(`optimizer state refers to parameter ${i}, this optimizer has ${params.length}`);
-      this.state.set(p, keep(this.stateFromHost(p, v as Record<string, unknown>)));
+      this.state.set(p, keep(this.stateFromHost(p, asRecord(v, `optimizer state of parameter ${i}`))));
     }
   }
 

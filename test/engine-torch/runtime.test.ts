@@ -107,6 +107,14 @@ test('autograd: requiresGrad, backward, grad accumulation, clearing', () => tidy
   y.backward(fromData(new Float32Array([1, 10, 100]), [3]));
   assert.deepEqual(x.grad!.toArray(), [2, 20, 200]);
   assert.throws(() => gen([3]).backward(), /does not require grad/);
+  // The graph keeps what it saved: backward works after tidy freed the intermediate handles.
+  const w = fromData(new Float32Array([1, 2, 3]), [3]).requiresGrad_();
+  const loss = tidy(() => {
+    const h = ops.exp(ops.mul(w, 0.5));
+    return ops.sum(ops.mul(h, h), []);
+  });
+  loss.backward();
+  assertClose(w.grad!.toArray(), [1, 2, 3].map(Math.exp), 1e-6, 1e-6, 'd/dw sum(exp(w/2)^2)');
 }));
 
 test('noGrad / enableGrad / inferenceMode scopes', () => tidy(() => {

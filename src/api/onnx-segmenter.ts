@@ -94,8 +94,14 @@ export class BuiltOnnxSegmenter implements Segmenter {
 
   async run(batch: Float32Array, n: number) {
     const r = this.resolution;
-    const out = await runOne(await this.session(n), batch, [n, 3, r, r]);
-    return { logits: out.data, height: out.shape[2]!, width: out.shape[3]! };
+    // Graphs have a static batch size: a short batch (a folder's last) is zero-padded to a size
+    // that already has a session rather than building another graph.
+    const m = [...this.sessions.keys()].filter((k) => k > n).sort((a, b) => a - b)[0] ?? n;
+    let input = batch;
+    if (m > n) { input = new Float32Array(m * 3 * r * r); input.set(batch.subarray(0, n * 3 * r * r)); }
+    const out = await runOne(await this.session(m), input, [m, 3, r, r]);
+    const [, c, h, w] = out.shape as [number, number, number, number];
+    return { logits: m > n ? out.data.subarray(0, n * c * h * w) : out.data, height: h, width: w };
   }
 
   async dispose(): Promise<void> {

@@ -1,6 +1,9 @@
 // Decoding users' photos into 8-bit RGB with sharp (JPEG, PNG, WebP, TIFF, ...). EXIF orientation
 // is applied, greyscale/CMYK/16-bit become 8-bit sRGB, alpha is dropped (as cv2.imread does in the
-// official pipeline). Every failure is a UserError naming the file.
+// official pipeline). For untagged and sRGB files the pixels equal OpenCV's (test/image/
+// preprocess.test.ts); unlike OpenCV, an embedded ICC profile (e.g. a phone's Display P3) is
+// honoured, so the network sees the colours the photo shows. Every failure is a UserError naming
+// the file.
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { UserError } from '../cli/errors.js';

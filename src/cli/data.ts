@@ -1,9 +1,9 @@
 // `segface data synth` (a procedural face set in the CelebAMask-HQ layout) and
 // `segface data check` (validate a dataset folder, print split sizes and class frequencies).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { checkDataset, formatCheckReport } from '../data/check.js';
 import { parseDatasetName } from '../data/datasets.js';
-import { writeSynthCelebA } from '../data/synth/write.js';
+import { writeSynthCelebA, writeSynthLapa } from '../data/synth/write.js';
 import { UserError } from './errors.js';
 
 function int(name: string, min: number) {
@@ -27,16 +27,18 @@ export function register(program: Command): void {
 
   data
     .command('synth')
-    .description('draw procedural faces with exact 19-class labels, written in the CelebAMask-HQ layout')
+    .description('draw procedural faces with exact labels, written in the CelebAMask-HQ layout (19 classes) or the LaPa layout (11 classes, landmarks)')
     .requiredOption('--out <dir>', 'output folder (must not exist or be empty); use it as --data_path')
     .option('--n <count>', 'number of images', int('--n', 1), 200)
     .option('--resolution <R>', 'image and mask size', int('--resolution', 32), 256)
     .option('--seed <s>', 'seed (same seed, same set)', int('--seed', 0), 0)
     .option('--val_frac <f>', 'fraction of images in the val split', frac('--val_frac'), 0.1)
     .option('--test_frac <f>', 'fraction of images in the test split', frac('--test_frac'), 0.1)
-    .action(async (o: { out: string; n: number; resolution: number; seed: number; val_frac: number; test_frac: number }) => {
+    .addOption(new Option('--layout <name>', 'dataset layout to write').choices(['celebamask_hq', 'lapa']).default('celebamask_hq'))
+    .action(async (o: { out: string; n: number; resolution: number; seed: number; val_frac: number; test_frac: number; layout: string }) => {
       const t0 = Date.now();
-      const s = await writeSynthCelebA({ out: o.out, n: o.n, resolution: o.resolution, seed: o.seed, valFrac: o.val_frac, testFrac: o.test_frac });
+      const write = o.layout === 'lapa' ? writeSynthLapa : writeSynthCelebA;
+      const s = await write({ out: o.out, n: o.n, resolution: o.resolution, seed: o.seed, valFrac: o.val_frac, testFrac: o.test_frac });
       process.stdout.write(`wrote ${o.n} faces (${o.resolution}×${o.resolution}) to ${s.root} in ${((Date.now() - t0) / 1000).toFixed(1)} s: `
         + `train ${s.counts.train}, val ${s.counts.val}, test ${s.counts.test}\n`);
     });

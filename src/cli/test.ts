@@ -29,7 +29,7 @@ export function register(program: Command, loadModel?: ModelLoader): void {
     .description('evaluate a checkpoint on a dataset split exactly as the official test.py does (F1, IoU, accuracy), plus a long-tail table')
     .requiredOption('--dataset <name>', 'celebamask_hq | lapa | helen')
     .option('--backbone <name>', 'segface_celeb | segface_lapa | segface_helen (default: the dataset\'s head)')
-    .option('--model <name>', 'backbone network the checkpoint uses (informational; the checkpoint decides)', 'swin_base')
+    .option('--model <name>', 'backbone network of the checkpoint (the .pt decides, except for LaPa on --runtime torch)', 'swin_base')
     .option('--input_resolution <R>', 'input size R (images and labels are resized to R×R)', int('--input_resolution', 32), 512)
     .option('--test_bs <n>', 'batch size (incomplete last batches are dropped, as officially)', int('--test_bs', 1), 32)
     .requiredOption('--model_path <file>', 'checkpoint (.pt, e.g. model_299.pt), exported .onnx, or a registry id')
@@ -52,13 +52,17 @@ export function register(program: Command, loadModel?: ModelLoader): void {
         dataPath: raw.data_path, runtime: raw.runtime, split: parseSplit(raw.split),
         numWorkers: raw.num_workers, seed: raw.seed, savePreds: raw.save_preds, limit: raw.limit,
       };
-      if (dataset === 'lapa') {
-        process.stderr.write('note: the LaPa head\'s landmark warp is not applied by this engine; LaPa scores will be lower than the official ones\n');
+      // The LaPa head warps each image by its landmarks; only the eager libtorch path can pass them.
+      const lapaWarp = dataset === 'lapa' && o.runtime === 'torch' && !loadModel;
+      if (dataset === 'lapa' && !lapaWarp) {
+        process.stderr.write('note: the LaPa landmark warp needs --runtime torch; without it LaPa scores are lower than the official ones\n');
       }
       const tty = raw.progress !== false && !!process.stderr.isTTY;
       const bar = tty ? new cliProgress.SingleBar({ format: 'testing [{bar}] {value}/{total} batches {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
       let started = false, lastPct = -1;
-      const load = loadModel ?? (await import('../eval/segmenter-model.js')).loadTestModel;
+      const load = loadModel ?? (lapaWarp
+        ? (await import('../eval/torch-warp-model.js')).loadLapaTorchModel
+        : (await import('../eval/segmenter-model.js')).loadTestModel);
       try {
         const res = await runTest(o, load, {
           log: (l) => process.stdout.write(`${l}\n`),

@@ -8,8 +8,8 @@ export async function loadTestModel(o: TestOptions): Promise<LoadedModel> {
   return {
     numClasses: seg.numClasses,
     describe: seg.modelId,
-    // The Segmenter interface takes images only, so LaPa's landmark warp is not applied here
-    // (see the note `segface test` prints for --dataset lapa).
+    // The Segmenter interface takes images only, so LaPa's landmark warp is not applied here;
+    // `segface test --dataset lapa --runtime torch` uses torch-warp-model.ts instead.
     predict: (batch) => seg.run(batch.images, batch.size),
     dispose: () => seg.dispose(),
   };

@@ -6,7 +6,8 @@ import { UserError } from '../../src/cli/errors.js';
 import { celebLabel } from '../../src/data/celebamask-hq.js';
 import { openSplit } from '../../src/data/datasets.js';
 import { ACCESSORY_RATES, L, drawFace } from '../../src/data/synth/face.js';
-import { imageSeed, synthSplits, writeSynthCelebA } from '../../src/data/synth/write.js';
+import { CELEB_TO_LAPA, imageSeed, synthSplits, writeSynthCelebA, writeSynthLapa } from '../../src/data/synth/write.js';
+import { loadSample } from '../../src/data/load-sample.js';
 import { tempDir } from './helpers.js';
 
 test('synthetic masks merge back to exactly the drawn label map', () => {
@@ -58,6 +59,41 @@ test('a written set loads through the CelebAMask-HQ reader with its exact labels
     // no temporary folder left behind, and a second run refuses to overwrite
     assert.deepEqual(readdirSync(join(root, '..')), ['synth']);
     await assert.rejects(writeSynthCelebA({ out: root, n: 2, resolution: 64, seed: 5 }), (e: Error) => e instanceof UserError && /not empty/.test(e.message));
+  } finally {
+    rmSync(join(root, '..'), { recursive: true, force: true });
+  }
+});
+
+test('the five warp points sit on the drawn eyes (image-left first)', () => {
+  let onEyes = 0, total = 0;
+  for (let i = 0; i < 60; i++) {
+    const f = drawFace(128, imageSeed(21, i));
+    const at = (x: number, y: number) => f.label[Math.floor(y) * 128 + Math.floor(x)];
+    const p = f.points5;
+    assert.ok(p[0]! < p[2]!, 'image-left eye first');
+    assert.ok(p[6]! < p[8]!, 'image-left mouth corner first');
+    const [a, b] = [at(p[0]!, p[1]!), at(p[2]!, p[3]!)];
+    if (a === L.eye_g || b === L.eye_g) continue; // lenses cover the eyes
+    total += 2;
+    if (a === L.r_eye) onEyes++;
+    if (b === L.l_eye) onEyes++;
+  }
+  assert.ok(onEyes / total > 0.8, `${onEyes}/${total}`);
+});
+
+test('the LaPa layout: 11-class labels and landmark files the LaPa reader turns back into the drawn points', async () => {
+  const root = join(tempDir(), 'lapa');
+  try {
+    const s = await writeSynthLapa({ out: root, n: 6, resolution: 64, seed: 8 });
+    assert.equal(s.counts.train + s.counts.val + s.counts.test, 6);
+    const idx = await openSplit('lapa', 'train', root);
+    assert.equal(idx.samples.length, s.counts.train);
+    const spec = idx.samples[0]!;
+    const id = Number(spec.name.split('.')[1]);
+    const face = drawFace(64, imageSeed(8, id));
+    const sample = await loadSample(spec, { resolution: 64 });
+    assert.deepEqual(sample.label, face.label.map((v) => CELEB_TO_LAPA[v]!));
+    sample.lnm.forEach((v, k) => assert.ok(Math.abs(v - face.points5[k]!) < 1e-3, `point ${k}: ${v} vs ${face.points5[k]}`));
   } finally {
     rmSync(join(root, '..'), { recursive: true, force: true });
   }

@@ -20,6 +20,11 @@ export interface SynthFace {
   label: Uint8Array;
   /** Per-part binary masks (0/255) whose official merge reproduces `label`. */
   masks: Map<number, Uint8Array>;
+  /**
+   * The five warp points in pixels, [x0,y0,…]: image-left eye centre, image-right eye centre,
+   * nose tip, image-left and image-right mouth corners (the order of LaPa's template points).
+   */
+  points5: Float32Array;
 }
 
 const SKIN_TONES: Rgb[] = [[255, 224, 196], [241, 194, 160], [224, 172, 125], [198, 134, 90], [141, 85, 54], [95, 60, 40]];
@@ -182,5 +187,12 @@ export function drawFace(size: number, seed: number): SynthFace {
     cv.paint(ellipse(ou, ov, U(0.25, 0.5) * a, U(0.2, 0.45) * b, U(0, Math.PI)), cx, cy, roll, L.background, flat(oc, 10, 0.1, b));
   }
 
-  return { size: S, rgb: cv.rgb, label: cv.label, masks: cv.partMasks() };
+  // Face frame → pixel coordinates (the rasteriser's forward rotation).
+  const cr = Math.cos(roll), sr = Math.sin(roll);
+  const px = (u: number, v: number) => [cx + u * cr - v * sr, cy + u * sr + v * cr];
+  const points5 = new Float32Array([
+    ...px(-eyeDx * near(-1) + fu, eyeV), ...px(eyeDx * near(1) + fu, eyeV),
+    ...px(fu * 1.2, noseBot + 0.04 * b), ...px(mu - mw, mv), ...px(mu + mw, mv),
+  ]);
+  return { size: S, rgb: cv.rgb, label: cv.label, masks: cv.partMasks(), points5 };
 }

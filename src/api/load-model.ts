@@ -26,8 +26,15 @@ async function bindCheckpoint(model: string, path: string, opts: LoadOptions, en
   if (entry) {
     const resolution = opts.resolution ?? entry.resolution;
     const net = buildSegFace({ model: entry.model, head: entry.head, resolution });
-    const weights = bindStateDict(net, sd, path, `${entry.id} (${entry.model} backbone, ${entry.head} head)`);
-    return { net, weights, head: entry.head, modelId: entry.id, resolution };
+    const what = `${entry.id} (${entry.model} backbone, ${entry.head} head)`;
+    try {
+      return { net, weights: bindStateDict(net, sd, path, what), head: entry.head, modelId: entry.id, resolution };
+    } catch (e) {
+      // Say what the file holds instead when it is another SegFace model.
+      const other = detectModel(sd, resolution);
+      if (!other.exact) throw e;
+      throw new UserError(`${path}: checkpoint is a ${other.model} model with the ${other.head} head, not ${what}; delete it to download again, or pass it as --model ${path}`);
+    }
   }
   const resolution = opts.resolution ?? 512;
   const found = detectModel(sd, resolution);

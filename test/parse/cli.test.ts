@@ -133,7 +133,16 @@ test('unknown model ids and checkpoints of another model are refused clearly', a
   copyFileSync(FIXTURE_CHECKPOINT, wrong);
   r = await segface(['parse', ASTRONAUT, '--model', 'swinb_celeba_224', '--out', out, '--offline'], env);
   assert.equal(r.code, 1);
-  assert.ok(r.stderr.startsWith(`segface: ${wrong}: checkpoint does not fit swinb_celeba_224 (swin_base backbone, celeb head)`), r.stderr);
+  assert.equal(r.stderr.trim(), `segface: ${wrong}: checkpoint is a mobilenet model with the celeb head, not swinb_celeba_224 (swin_base backbone, celeb head); delete it to download again, or pass it as --model ${wrong}`);
+  // A file that is no SegFace model at all: strict loading lists what differs.
+  mkdirSync(join(tmp, 'cache', 'swinb_celeba_256'), { recursive: true });
+  const { writeCheckpointFile } = await import('../../src/io/files.js');
+  const { hostTensor } = await import('../../src/io/host-tensor.js');
+  const alien = join(tmp, 'cache', 'swinb_celeba_256', 'model_299.pt');
+  writeCheckpointFile(alien, new Map([['state_dict_backbone', new Map([['fc.weight', hostTensor('float32', [2, 2], new Float32Array(4))]])]]));
+  r = await segface(['parse', ASTRONAUT, '--model', 'swinb_celeba_256', '--out', out, '--offline'], env);
+  assert.equal(r.code, 1);
+  assert.ok(r.stderr.startsWith(`segface: ${alien}: checkpoint does not fit swinb_celeba_256 (swin_base backbone, celeb head) (1 entries, model expects 474)`), r.stderr);
   // Not a checkpoint at all.
   const junk = join(tmp, 'junk.pt');
   writeFileSync(junk, 'hello');

@@ -324,9 +324,11 @@ test('the garbage collector frees tensors nobody disposed (safety net)', () => {
   const script = `const m = await import(${JSON.stringify(index)});
     const ops = new m.TorchOps();
     const base = m.liveTensorCount();
-    for (let i = 0; i < 100; i++) ops.zeros([1000]);
+    let held = [];
+    for (let i = 0; i < 100; i++) held.push(ops.zeros([1000]));
     const made = m.liveTensorCount() - base;
-    for (let i = 0; i < 5 && m.liveTensorCount() > base; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+    held = null;
+    for (let i = 0; i < 200 && m.liveTensorCount() > base; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
     console.log(made, m.liveTensorCount() - base);`;
   const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -36,7 +36,8 @@ export function resizeArgmax(
   const C = numClasses, plane = h * w;
   const ty = taps(h, outH), tx = taps(w, outW);
   const labels = new Uint8Array(outH * outW);
-  // Two cached horizontally resized source rows, [C,outW] each.
+  // Two cached horizontally resized source rows, [outW,C] each (classes innermost, so the
+  // per-pixel loop below reads contiguous memory).
   const rows = [new Float32Array(C * outW), new Float32Array(C * outW)];
   const rowOf = [-1, -1];
   const horizontal = (y: number): Float32Array => {
@@ -46,9 +47,9 @@ export function resizeArgmax(
     const slot = rowOf[0] < rowOf[1] ? 0 : 1;
     const buf = rows[slot];
     for (let c = 0; c < C; c++) {
-      const src = offset + c * plane + y * w, o = c * outW;
-      for (let ox = 0; ox < outW; ox++) {
-        buf[o + ox] = tx.w0[ox] * logits[src + tx.i0[ox]] + tx.w1[ox] * logits[src + tx.i1[ox]];
+      const src = offset + c * plane + y * w;
+      for (let ox = 0, o = c; ox < outW; ox++, o += C) {
+        buf[o] = tx.w0[ox] * logits[src + tx.i0[ox]] + tx.w1[ox] * logits[src + tx.i1[ox]];
       }
     }
     rowOf[slot] = y;
@@ -61,7 +62,7 @@ export function resizeArgmax(
     const out = oy * outW;
     for (let ox = 0; ox < outW; ox++) {
       let best = 0, bestV = -Infinity;
-      for (let c = 0, o = ox; c < C; c++, o += outW) {
+      for (let c = 0, o = ox * C; c < C; c++, o++) {
         const v = f(h0 * a[o] + h1 * b[o]);
         if (v > bestV) { bestV = v; best = c; } // first maximum wins, as torch.argmax
       }

@@ -87,8 +87,11 @@ const DEFAULT_MASK_SIZE = 512;
 export async function celebLabel(spec: CelebSpec): Promise<{ data: Uint8Array; width: number; height: number }> {
   let label: Uint8Array | null = null;
   let w = DEFAULT_MASK_SIZE, h = DEFAULT_MASK_SIZE, first = '';
-  for (const [value, path] of spec.masks) {
-    const m = await readGray(path);
+  // Decode concurrently (sharp's own threads), merge strictly in suffix order.
+  const decoded = await Promise.all(spec.masks.map(([, path]) => readGray(path)));
+  for (let j = 0; j < spec.masks.length; j++) {
+    const [value, path] = spec.masks[j]!;
+    const m = decoded[j]!;
     if (!label) { w = m.width; h = m.height; first = path; label = new Uint8Array(w * h); }
     else if (m.width !== w || m.height !== h) {
       throw new UserError(`${path}: mask is ${m.width}×${m.height}, but ${first} is ${w}×${h}`);

@@ -28,9 +28,10 @@ export async function readGray(path: string): Promise<GrayImage> {
   const out = new Uint8Array(n);
   if (ch === 1) out.set(data.subarray(0, n));
   else {
-    for (let i = 0; i < n; i++) {
-      const p = i * ch;
-      out[i] = Math.round(0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]!);
+    for (let i = 0, p = 0; i < n; i++, p += ch) {
+      const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
+      // sharp hands greyscale PNGs back as three equal channels: no arithmetic needed there.
+      out[i] = r === g && g === b ? r : Math.round(0.299 * r + 0.587 * g + 0.114 * b);
     }
   }
   return { data: out, width: info.width, height: info.height };

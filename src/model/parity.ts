@@ -21,9 +21,12 @@ export interface FixtureMeta {
   fp32_vs_fp64_logits_max_abs_diff?: number;
 }
 
+/** Forward options a fixture can supply from files (no tensors). */
+export type HostOptions = Pick<SegFaceOptions, 'landmarks'>;
+
 export interface Array4 { data: Float32Array; shape: number[] }
 /** Runs `model` on `input` [B,3,R,R] and returns the logits plus every recorded intermediate. */
-export type Runner = (model: SegFace, weights: StateDict, input: Array4, opts?: SegFaceOptions) => Promise<Map<string, Array4>>;
+export type Runner = (model: SegFace, weights: StateDict, input: Array4, opts?: HostOptions) => Promise<Map<string, Array4>>;
 
 export interface StageDiff { name: string; file: string; maxAbs: number; shape: number[] }
 export interface ParityResult {
@@ -64,14 +67,14 @@ export function headOf(meta: FixtureMeta): HeadKind {
 const LANDMARK_FILES = ['lnm_seg.npy', 'landmarks.npy'];
 
 /** The fixture's model with its weights bound strictly (and the forward options it needs). */
-export function loadFixtureModel(folder: string): { meta: FixtureMeta; model: SegFace; weights: StateDict; opts: SegFaceOptions } {
+export function loadFixtureModel(folder: string): { meta: FixtureMeta; model: SegFace; weights: StateDict; opts: HostOptions } {
   const meta = readMeta(folder);
   const model = buildSegFace({ model: meta.model_arg, head: headOf(meta), resolution: meta.resolution });
   const pt = join(folder, 'model.pt');
   const source = existsSync(pt) ? pt : join(folder, 'weights.json');
   const raw = existsSync(pt) ? readStateDictFile(pt) : recipeStateDict(folder);
   const lm = LANDMARK_FILES.map((f) => join(folder, f)).find((p) => existsSync(p));
-  const opts: SegFaceOptions = lm ? { landmarks: toFloat32(readNpyFile(lm)) } : {};
+  const opts: HostOptions = lm ? { landmarks: toFloat32(readNpyFile(lm)) } : {};
   return { meta, model, weights: bindStateDict(model, raw, source, `SegFace --model ${meta.model_arg}`), opts };
 }
 

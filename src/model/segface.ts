@@ -3,6 +3,7 @@
 // Children are registered in the official order (backbone, pe_layer, face_decoder, linear_c,
 // linear_fuse) so declarations() enumerates the official state_dict keys in order.
 import type { Ctx, TensorLike } from '../engine/ops.js';
+import { UserError } from '../cli/errors.js';
 import { tokenNames, type HeadKind } from './classes.js';
 import { Conv2d } from './layers.js';
 import { Module } from './module.js';
@@ -16,13 +17,24 @@ import { inverseTanhWarpGrid, tanhWarpGrid } from './head/tanh-warp.js';
 
 export const EMBED_DIM = 256;
 
-export interface SegFaceOptions {
+export interface SegFaceOptions<T extends TensorLike = TensorLike> {
   /**
    * LaPa only: 5 landmarks per image ([B,5,2] flattened, pixel coordinates at the model
    * resolution). When given, the input is tanh-warped before the network and the logits are
    * warped back (spec §5.4); SegFace applies it to LaPa samples (dataset id 1) only.
+   * The grids are computed on the host and embedded as constants.
    */
   landmarks?: ArrayLike<number>;
+  /**
+   * LaPa only, instead of `landmarks`: the two sampling grids as tensors [B,R,R,2] (e.g. graph
+   * inputs, so one ONNX graph serves every image), from lapaWarpGrids(). Needs ops.gridSample.
+   */
+  warpGrids?: { input: T; output: T };
+}
+
+/** Host grids for SegFaceOptions.warpGrids: input warp and inverse (logits) warp, [B,R,R,2] each. */
+export function lapaWarpGrids(landmarks: ArrayLike<number>, batch: number, resolution: number): { input: Float32Array; output: Float32Array } {
+  return { input: tanhWarpGrid(landmarks, batch, resolution), output: inverseTanhWarpGrid(landmarks, batch, resolution) };
 }
 
 export class SegFace extends Module {
@@ -46,10 +58,13 @@ export class SegFace extends Module {
   }
 
   /** x [B,3,R,R] normalised RGB → logits [B,numClasses,R,R] (R a multiple of 32). */
-  forward<T extends TensorLike>(ctx: Ctx<T>, x: T, opts: SegFaceOptions = {}): T {
+  forward<T extends TensorLike>(ctx: Ctx<T>, x: T, opts: SegFaceOptions<T> = {}): T {
     const [b, , r] = x.shape as [number, number, number, number];
-    const warp = this.head === 'lapa' && opts.landmarks !== undefined;
-    if (warp) x = gridSampleHost(ctx, x, tanhWarpGrid(opts.landmarks!, b, r), r, r);
+    const grids = this.head === 'lapa' ? opts.warpGrids : undefined;
+    const landmarks = this.head === 'lapa' && !grids ? opts.landmarks : undefined;
+    if (grids && !ctx.ops.gridSample) throw new UserError(`the ${ctx.ops.backend} engine has no gridSample; pass landmarks instead of warpGrids`);
+    if (grids) x = ctx.ops.gridSample!(x, grids.input);
+    else if (landmarks) x = gridSampleHost(ctx, x, tanhWarpGrid(landmarks, b, r), r, r);
 
     const taps = this.backbone.forward(ctx, x);
     taps.forEach((t, i) => ctx.record?.(`feat_tap${i}`, t));
@@ -61,7 +76,8 @@ export class SegFace extends Module {
     ctx.record?.('feat_image_pe', pe);
     let logits = this.face_decoder.forward(ctx, fused, pe); // [B,N,R,R]
 
-    if (warp) logits = gridSampleHost(ctx, logits, inverseTanhWarpGrid(opts.landmarks!, b, r), r, r);
+    if (grids) logits = ctx.ops.gridSample!(logits, grids.output);
+    else if (landmarks) logits = gridSampleHost(ctx, logits, inverseTanhWarpGrid(landmarks, b, r), r, r);
     return logits;
   }
 }

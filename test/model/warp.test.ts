@@ -2,7 +2,10 @@
 // of grid_sample agreeing with the engine's GridSample.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildOnnxGraph, createSession, releaseSession, run } from '../../src/engine/onnx/index.js';
+import { buildOnnxGraph, createSession, GraphBuilder, OnnxOps, onnxCtx, releaseSession, run } from '../../src/engine/onnx/index.js';
+import { buildSegFace } from '../../src/model/build.js';
+import { randomStateDict } from '../../src/model/load.js';
+import { lapaWarpGrids } from '../../src/model/segface.js';
 import type { Ctx, TensorLike } from '../../src/engine/ops.js';
 import { gridSampleHost } from '../../src/model/head/grid-sample.js';
 import { faceAlignMatrix, inverseTanhWarpGrid, similarityMatrix, tanhWarpGrid } from '../../src/model/head/tanh-warp.js';
@@ -65,4 +68,40 @@ test('gridSample fallback (index tables) equals ONNX GridSample', async () => {
   for (let i = 0; i < outs[0]!.length; i++) max = Math.max(max, Math.abs(outs[0]![i]! - outs[1]![i]!));
   assert.ok(max < 1e-5, `max diff ${max}`);
   assert.ok(outs[0]!.some((v) => v === 0), 'zeros padding outside the image');
+});
+
+test('LaPa forward: warp grids as graph inputs give the same logits as embedded landmarks', async () => {
+  const r = 64;
+  const model = buildSegFace({ model: 'mobilenet', head: 'lapa', resolution: r });
+  const weights = randomStateDict(model, 11);
+  const lm = Float32Array.from(template(r).map((v, i) => v + (i % 3) - 1));
+  const x = new Float32Array(3 * r * r).map((_, i) => Math.cos(i * 0.013));
+  const grids = lapaWarpGrids(lm, 1, r);
+
+  const viaLandmarks = await (async () => {
+    const g = buildOnnxGraph({ forward: (ctx, v) => model.forward(ctx, v, { landmarks: lm }) }, weights, [1, 3, r, r]);
+    const s = await createSession(g.bytes, { threads: 1 });
+    try { return (await run(s, { [g.inputName]: { data: x, shape: [1, 3, r, r] } })).output!; } finally { await releaseSession(s); }
+  })();
+  const viaInputs = await (async () => {
+    const ops = new OnnxOps(new GraphBuilder());
+    const ctx = onnxCtx(ops, weights);
+    const input = ops.graph.input('input', [1, 3, r, r]);
+    const gin = ops.graph.input('grid_in', [1, r, r, 2]);
+    const gout = ops.graph.input('grid_out', [1, r, r, 2]);
+    ops.graph.output(model.forward(ctx, input, { warpGrids: { input: gin, output: gout } }), 'output');
+    const s = await createSession(ops.graph.serialize(), { threads: 1 });
+    try {
+      return (await run(s, {
+        input: { data: x, shape: [1, 3, r, r] },
+        grid_in: { data: grids.input, shape: [1, r, r, 2] },
+        grid_out: { data: grids.output, shape: [1, r, r, 2] },
+      })).output!;
+    } finally { await releaseSession(s); }
+  })();
+  assert.deepEqual(viaInputs.shape, [1, 11, r, r]);
+  let max = 0;
+  for (let i = 0; i < viaInputs.data.length; i++) max = Math.max(max, Math.abs(viaInputs.data[i]! - viaLandmarks.data[i]!));
+  assert.ok(max < 1e-5, `max diff ${max}`);
+  assert.ok(viaInputs.data.every(Number.isFinite));
 });

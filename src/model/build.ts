@@ -37,5 +37,7 @@ export function buildSegFace(spec: SegFaceSpec): SegFace {
   if (!Number.isInteger(spec.resolution) || spec.resolution <= 0 || spec.resolution % 32 !== 0) {
     throw new UserError(`resolution ${spec.resolution} is not a positive multiple of 32`);
   }
-  return new SegFace(buildBackbone(spec.model), spec.head).setPrefix('');
+  const model = new SegFace(buildBackbone(spec.model), spec.head).setPrefix('');
+  model.resolution = spec.resolution;
+  return model;
 }

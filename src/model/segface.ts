@@ -45,6 +45,9 @@ export class SegFace extends Module {
   readonly linear_fuse: Conv2d;
   readonly numClasses: number;
 
+  /** The resolution the model was built for (informational; the input shape decides). */
+  resolution = 512;
+
   constructor(backbone: Backbone, readonly head: HeadKind) {
     super();
     this.backbone = this.add('backbone', backbone);

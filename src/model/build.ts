@@ -34,6 +34,9 @@ export function buildSegFace(spec: SegFaceSpec): SegFace {
   if (!isModelName(spec.model)) {
     throw new UserError(`unknown model '${spec.model}' (expected one of: ${MODEL_NAMES.join(', ')})`);
   }
+  if (!['celeb', 'lapa', 'helen'].includes(spec.head)) {
+    throw new UserError(`unknown head '${String(spec.head)}' (expected celeb, lapa or helen)`);
+  }
   if (!Number.isInteger(spec.resolution) || spec.resolution <= 0 || spec.resolution % 32 !== 0) {
     throw new UserError(`resolution ${spec.resolution} is not a positive multiple of 32`);
   }

@@ -6,6 +6,7 @@ import { register as registerClasses } from './classes.js';
 import { register as registerTest } from './test.js';
 import { register as registerData } from './data.js';
 import { register as registerExport } from './export.js';
+import { register as registerServe } from './serve.js';
 
 export function registerCommands(program: Command): void {
   registerTrain(program);
@@ -14,5 +15,6 @@ export function registerCommands(program: Command): void {
   registerTest(program);
   registerData(program);
   registerExport(program);
+  registerServe(program);
   // Subcommands are added here as they land: parse, classes, test, train, data, export, serve.
 }

@@ -1,0 +1,115 @@
+// The parse API in the browser: ONNX Runtime Web (WebGPU where the browser has it, WASM
+// otherwise) running either an exported .onnx or a graph built here from a model_299.pt with the
+// pure-TypeScript checkpoint reader and graph builder. Pre/post-processing is the Node code.
+import * as ort from 'onnxruntime-web/webgpu';
+import onnxProto from 'onnx-proto';
+import { detectModel } from '../api/detect.js';
+import { buildOnnxGraph } from '../engine/onnx/build.js';
+import { resizeArgmax } from '../image/postprocess.js';
+import { preprocessInto } from '../image/preprocess.js';
+import type { RgbImage } from '../image/read.js';
+import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
+import { orderedClassNames, PALETTE, type HeadKind } from '../model/classes.js';
+import { bindStateDict } from '../model/load.js';
+
+export type Provider = 'webgpu' | 'wasm';
+
+export interface WebClass { id: number; name: string; color: readonly [number, number, number] }
+
+export interface WebParse {
+  labels: Uint8Array;
+  width: number;
+  height: number;
+  inferenceMs: number;
+}
+
+/** Where ONNX Runtime Web fetches its wasm files (served by `segface serve` from node_modules). */
+export function configureOrt(wasmPaths = '/ort/'): void {
+  ort.env.wasm.wasmPaths = wasmPaths;
+  // Threads need cross-origin isolation (the server sends COOP/COEP); one thread otherwise.
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  ort.env.wasm.numThreads = isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+}
+
+async function hasWebGpu(): Promise<boolean> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return false;
+  try { return (await gpu.requestAdapter()) !== null; } catch { return false; }
+}
+
+export function classesOf(head: HeadKind): WebClass[] {
+  return orderedClassNames(head, 'native').map((name, id) => ({ id, name, color: PALETTE[name] ?? [128, 128, 128] }));
+}
+
+interface GraphInfo { resolution: number; numClasses: number; head: HeadKind; modelId: string }
+
+/** Input size, class count and head of an exported graph (our metadata where present). */
+function graphInfo(bytes: Uint8Array, name: string): GraphInfo {
+  let m: onnxProto.onnx.ModelProto;
+  try { m = onnxProto.onnx.ModelProto.decode(bytes); } catch { throw new Error(`${name}: not an ONNX file`); }
+  const dims = (v: onnxProto.onnx.IValueInfoProto | undefined) => (v?.type?.tensorType?.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 0));
+  const inp = dims(m.graph?.input?.[0]);
+  const out = dims(m.graph?.output?.[0]);
+  const meta = new Map((m.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
+  const resolution = inp[2] || Number(meta.get('segface.resolution'));
+  const numClasses = out[1] ?? 0;
+  if (inp.length !== 4 || inp[1] !== 3 || !resolution || (numClasses !== 19 && numClasses !== 11)) {
+    throw new Error(`${name}: not a SegFace graph (input [${inp.join(',')}], output [${out.join(',')}])`);
+  }
+  const head = (meta.get('segface.head') as HeadKind | undefined) ?? (numClasses === 19 ? 'celeb' : 'lapa');
+  return { resolution, numClasses, head, modelId: meta.get('segface.model') || name };
+}
+
+export class WebParser {
+  readonly classes: WebClass[];
+
+  private constructor(private readonly session: ort.InferenceSession, readonly info: GraphInfo, readonly provider: Provider) {
+    this.classes = classesOf(info.head);
+  }
+
+  get resolution(): number { return this.info.resolution; }
+  get modelId(): string { return this.info.modelId; }
+
+  /** An exported SegFace graph (e.g. from `segface export` or the server's /model.onnx). */
+  static async fromOnnx(bytes: Uint8Array, name = 'model.onnx', prefer: Provider | 'auto' = 'auto', known?: Partial<GraphInfo>): Promise<WebParser> {
+    const info = { ...graphInfo(bytes, name), ...known };
+    if (prefer !== 'wasm' && await hasWebGpu()) {
+      try {
+        const s = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+        return new WebParser(s, info, 'webgpu');
+      } catch (e) {
+        console.warn(`WebGPU unavailable for this model (${(e as Error).message}); using WASM`);
+      }
+    }
+    const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    return new WebParser(s, info, 'wasm');
+  }
+
+  /** A `model_299.pt`: read in the page, matched to its SegFace, built into a graph here. */
+  static async fromCheckpoint(bytes: Uint8Array, name = 'model_299.pt', resolution = 512, prefer: Provider | 'auto' = 'auto'): Promise<WebParser> {
+    const sd = stateDictFromCheckpoint(readCheckpoint(bytes, name), name);
+    const found = detectModel(sd, resolution);
+    const weights = bindStateDict(found.net, sd, name, found.exact ? 'a SegFace model' : `any SegFace model (closest: ${found.model} backbone, ${found.head} head)`);
+    const g = buildOnnxGraph(found.net, weights, [1, 3, resolution, resolution]);
+    return WebParser.fromOnnx(g.bytes, name, prefer, { modelId: `${found.model}_${found.head}_${resolution} (${name})`, head: found.head });
+  }
+
+  /** One photo → class ids at its own size. */
+  async parse(img: RgbImage): Promise<WebParse> {
+    const r = this.resolution;
+    const input = new Float32Array(3 * r * r);
+    preprocessInto(img, r, input, 0); // [1,3,R,R]
+    const t0 = performance.now();
+    const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, r, r]) };
+    const res = await this.session.run(feeds);
+    const out = res[this.session.outputNames[0]!]!;
+    const logits = (out.type === 'float32' ? out.data : await out.getData()) as Float32Array; // [1,C,h,w]
+    const inferenceMs = performance.now() - t0;
+    const [, c, h, w] = out.dims.map(Number) as [number, number, number, number];
+    const labels = resizeArgmax(logits, 0, c, h, w, img.height, img.width);
+    out.dispose();
+    return { labels, width: img.width, height: img.height, inferenceMs };
+  }
+
+  async dispose(): Promise<void> { await this.session.release(); }
+}

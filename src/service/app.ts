@@ -1,0 +1,180 @@
+// The HTTP service (fastify): POST /parse, GET /classes, GET /healthz, the web page at / with its
+// script, ONNX Runtime Web's wasm files and the model graph for in-browser runs.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { FaceParser } from '../api/face-parser.js';
+import { UserError } from '../cli/errors.js';
+import { readImage } from '../image/read.js';
+import { Admission, type Ticket } from './admission.js';
+import { chooseFormat, type OutFormat } from './negotiate.js';
+import { registerWebRoutes, type WebAssets } from './web-routes.js';
+
+export interface ServiceLimits {
+  /** Largest accepted upload in bytes (raw body or multipart file). */
+  maxUploadBytes: number;
+  /** Largest accepted image in pixels (checked from the header, before decoding). */
+  maxPixels: number;
+  /** Requests held at once (running + waiting); more get 503 before their body is read. */
+  capacity: number;
+  /** Parses run at the same time. */
+  concurrency: number;
+  /** Per-request limit from arrival to answer, in ms; past it the answer is 503. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ServiceLimits = {
+  maxUploadBytes: 20 * 1024 * 1024,
+  maxPixels: 40_000_000,
+  capacity: 16,
+  concurrency: 1,
+  timeoutMs: 60_000,
+};
+
+export interface ServiceOptions {
+  parser: FaceParser;
+  limits?: Partial<ServiceLimits>;
+  web?: WebAssets;
+  logger?: boolean;
+}
+
+const RAW_TYPES = /^(image\/[\w.+-]+|application\/octet-stream)$/i;
+
+class HttpError extends Error {
+  constructor(readonly statusCode: number, message: string) { super(message); }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest { segfaceTicket?: Ticket; segfaceStart?: number }
+}
+
+function parseUsage(): string {
+  return "send an image as multipart/form-data (field 'image') or as the raw body with Content-Type image/* or application/octet-stream";
+}
+
+/** The upload's bytes and a name for messages. */
+async function uploadOf(req: FastifyRequest): Promise<{ bytes: Buffer; name: string }> {
+  if (req.isMultipart()) {
+    const part = await req.file();
+    if (!part) throw new HttpError(400, `multipart body holds no file; ${parseUsage()}`);
+    const bytes = await part.toBuffer(); // 413 past the size limit
+    return { bytes, name: part.filename || part.fieldname || 'upload' };
+  }
+  const body = req.body;
+  if (body === undefined || body === null) throw new HttpError(400, `empty body; ${parseUsage()}`);
+  if (!Buffer.isBuffer(body)) throw new HttpError(415, `unsupported Content-Type '${req.headers['content-type'] ?? ''}'; ${parseUsage()}`);
+  if (body.length === 0) throw new HttpError(400, `empty body (0 bytes); ${parseUsage()}`);
+  return { bytes: body, name: 'upload' };
+}
+
+export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> {
+  const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const { parser } = opts;
+  const admission = new Admission(limits.capacity, limits.concurrency);
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: limits.maxUploadBytes,
+    // Slow uploads count against the same budget as slow parses.
+    requestTimeout: limits.timeoutMs + 5000,
+  });
+  await app.register(multipart, { limits: { fileSize: limits.maxUploadBytes, files: 1, fields: 16, parts: 32 } });
+  app.addContentTypeParser(RAW_TYPES, { parseAs: 'buffer', bodyLimit: limits.maxUploadBytes }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    let status = err instanceof UserError ? 400 : (err.statusCode ?? 500);
+    if (status < 400 || status > 599) status = 500;
+    if (status >= 500 && status !== 503) req.log.error(err);
+    let message = status >= 500 && status !== 503 ? 'internal error' : err.message;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.code === 'FST_REQ_FILE_TOO_LARGE') message = `upload is larger than the limit of ${limits.maxUploadBytes} bytes`;
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') message = `unsupported Content-Type '${req.headers['content-type'] ?? ''}'; ${parseUsage()}`;
+    void reply.code(status).type('application/json').send({ error: message, statusCode: status });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}`, statusCode: 404 });
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    // Cross-origin isolation lets ONNX Runtime Web use threads (SharedArrayBuffer) on the page.
+    reply.header('cross-origin-opener-policy', 'same-origin');
+    reply.header('cross-origin-embedder-policy', 'require-corp');
+    reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+
+  // Admission before the body is read: a full server answers 503 without buffering the upload.
+  app.addHook('onRequest', async (req, reply) => {
+    req.segfaceStart = performance.now();
+    if (req.method !== 'POST' || req.routeOptions.url !== '/parse') return;
+    const t = admission.tryAdmit();
+    if (!t) {
+      void reply.code(503).header('retry-after', '1').send({ error: `busy: ${limits.capacity} requests in progress, try again shortly`, statusCode: 503 });
+      return reply;
+    }
+    req.segfaceTicket = t;
+  });
+  app.addHook('onResponse', async (req) => { req.segfaceTicket?.release(); });
+
+  app.get('/healthz', async () => ({
+    status: 'ok', model: parser.modelId, resolution: parser.resolution, head: parser.head, queue: admission.stats,
+  }));
+
+  app.get('/classes', async () => ({
+    model: parser.modelId, head: parser.head, resolution: parser.resolution, labelOrder: parser.labelOrder,
+    classes: parser.classes.map((c) => ({ id: c.id, name: c.name, color: c.color })),
+  }));
+
+  /** Decode, parse and encode one upload; the reply is sent by the caller (it may have timed out). */
+  const answer = async (format: OutFormat, bytes: Buffer, name: string): Promise<{ type: string; body: unknown; size: string }> => {
+    const img = await readImage(bytes, { maxPixels: limits.maxPixels, name }).catch((e: unknown) => {
+      if (e instanceof UserError) throw new HttpError(/over the limit/.test(e.message) ? 413 : 400, e.message.replace(/ \(raise it with[^)]*\)/, ''));
+      throw e;
+    });
+    const [r] = await parser.parseImages([img]);
+    const res = r!;
+    const size = `${res.width}x${res.height}`;
+    if (format === 'json') {
+      const s = res.summary();
+      const color = new Map(res.classes.map((c) => [c.id, c.color]));
+      return { type: 'application/json', size, body: { ...s, classes: s.classes.map((c) => ({ ...c, color: color.get(c.id) })) } };
+    }
+    const png = format === 'labels' ? await res.toPNG() : format === 'overlay' ? await res.overlayPNG() : await res.colorPNG();
+    return { type: 'image/png', size, body: png };
+  };
+
+  app.post('/parse', async (req, reply) => {
+    const q = (req.query as Record<string, unknown> | undefined)?.format;
+    const choice = chooseFormat(q, req.headers.accept);
+    if ('error' in choice) throw new HttpError(choice.status, choice.error);
+    const { bytes, name } = await uploadOf(req);
+    const ticket = req.segfaceTicket;
+    let abandoned = false;
+    const job = admission.run(async () => {
+      if (abandoned) throw new HttpError(503, 'timed out while waiting for a turn');
+      return answer(choice.format, bytes, name);
+    });
+    // The parse keeps its admission slot until it really ends, even past a timeout.
+    if (ticket) {
+      req.segfaceTicket = undefined;
+      void job.catch(() => undefined).finally(() => ticket.release());
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const started = req.segfaceStart ?? performance.now();
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abandoned = true;
+        reject(new HttpError(503, `timed out after ${limits.timeoutMs} ms`));
+      }, Math.max(0, limits.timeoutMs - (performance.now() - started)));
+    });
+    try {
+      const out = await Promise.race([job, timeout]);
+      return reply.headers({ 'x-segface-model': parser.modelId, 'x-segface-size': out.size }).type(out.type).send(out.body);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+
+  const notAllowed = async (_req: FastifyRequest, reply: FastifyReply) =>
+    reply.code(405).header('allow', 'POST').send({ error: 'use POST /parse with an image', statusCode: 405 });
+  app.route({ method: ['GET', 'PUT', 'DELETE', 'PATCH'], url: '/parse', handler: notAllowed });
+
+  if (opts.web) registerWebRoutes(app, opts.web);
+  return app;
+}

@@ -36,11 +36,13 @@ export async function indexLapa(root: string, split: Split): Promise<DatasetInde
 }
 
 /** The five warp points from 106 landmarks (lapa.py@9416628:147-159): eye centres, nose tip, mouth corners. */
-export function lapaFivePoints(lm: ArrayLike<number>): Float32Array {
+export function lapaFivePoints(lm: ArrayLike<number>, float32 = false): Float32Array {
   const p = (i: number, a: 0 | 1) => lm[i * 2 + a]!;
+  // float32: the eye means as numpy computes them on float32 landmarks (sum rounded, then halved).
+  const mid = (i: number, j: number, a: 0 | 1) => (float32 ? Math.fround(p(i, a) + p(j, a)) : p(i, a) + p(j, a)) / 2;
   return new Float32Array([
-    (p(74, 0) + p(104, 0)) / 2, (p(74, 1) + p(104, 1)) / 2,
-    (p(83, 0) + p(105, 0)) / 2, (p(83, 1) + p(105, 1)) / 2,
+    mid(74, 104, 0), mid(74, 104, 1),
+    mid(83, 105, 0), mid(83, 105, 1),
     p(54, 0), p(54, 1),
     p(84, 0), p(84, 1),
     p(90, 0), p(90, 1),

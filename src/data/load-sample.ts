@@ -46,8 +46,18 @@ async function loadLapa(spec: LapaSpec, o: LoadOptions): Promise<Sample> {
     label = { ...label, data: affineNearest(label.data, w, h, m) };
     lm = transformLandmarks(lm, center, angle, scale, t);
   }
-  for (let i = 0; i < lm.length; i += 2) { lm[i]! *= r / w; lm[i + 1]! *= r / h; }
-  return finish(spec.name, DATASET_IDS.lapa, image, label, lapaFivePoints(lm), r);
+  if (o.augmentSeed != null) {
+    // Train branch: float64 landmarks scaled, five points taken, then stored as float32.
+    for (let i = 0; i < lm.length; i += 2) { lm[i]! *= r / w; lm[i + 1]! *= r / h; }
+    return finish(spec.name, DATASET_IDS.lapa, image, label, lapaFivePoints(lm), r);
+  }
+  // Test branch: numpy stays in float32 (five points from the float32 file values, then scaled).
+  const f = Math.fround;
+  const l32 = Float32Array.from(spec.landmarks);
+  const five = lapaFivePoints(l32, true);
+  const sx = f(r / w), sy = f(r / h);
+  for (let i = 0; i < 10; i += 2) { five[i] = f(five[i]! * sx); five[i + 1] = f(five[i + 1]! * sy); }
+  return finish(spec.name, DATASET_IDS.lapa, image, label, five, r);
 }
 
 async function loadHelen(spec: HelenSpec, o: LoadOptions): Promise<Sample> {

@@ -9,7 +9,7 @@ import { FaceParser } from '../api/face-parser.js';
 import type { ParseResult } from '../api/result.js';
 import { expandInputs } from '../image/inputs.js';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
-import { writeFilesAtomic, type OutFile } from '../image/write-files.js';
+import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../image/write-files.js';
 import type { LabelOrder } from '../model/classes.js';
 import { UserError } from './errors.js';
 
@@ -199,6 +199,10 @@ export function register(program: Command): void {
     .option('--cache-dir <dir>', 'model cache folder (default $SEGFACE_CACHE or $XDG_CACHE_HOME/segface/models)')
     .option('--offline', 'never download; use only cached models (also HF_HUB_OFFLINE=1 / SEGFACE_OFFLINE=1)')
     .action(async (inputs: string[], opts: ParseCommandOptions) => {
+      // Ctrl-C mid-write must not leave temporaries in the output folder.
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(sig, () => { removeLiveTemps(); process.stderr.write(`\nsegface: interrupted\n`); process.exit(130); });
+      }
       const report = await runParse(inputs, opts);
       const failed = report.failures.length;
       process.stderr.write(`segface: parsed ${report.written} of ${report.total} input(s) into ${opts.out}${failed ? `, ${failed} failed` : ''}\n`);

@@ -2,10 +2,20 @@
 // folder first, and only when all are written are they renamed into place. On any failure the
 // temporaries and the already renamed files are removed, so no partial result is left.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface OutFile { path: string; data: Uint8Array | string }
+
+/** Temporaries being written right now, so an interrupted process can remove them. */
+const live = new Set<string>();
+
+/** Removes every temporary file still being written (for SIGINT/SIGTERM handlers). */
+export function removeLiveTemps(): void {
+  for (const t of live) rmSync(t, { force: true });
+  live.clear();
+}
 
 export function tempNameFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -24,6 +34,7 @@ export async function writeFilesAtomic(files: readonly OutFile[]): Promise<void>
       await mkdir(dirname(f.path), { recursive: true });
       const t = tempNameFor(f.path);
       temps.push(t);
+      live.add(t);
       await writeFile(t, f.data);
     }
     for (let i = 0; i < files.length; i++) {
@@ -33,5 +44,7 @@ export async function writeFilesAtomic(files: readonly OutFile[]): Promise<void>
   } catch (e) {
     await Promise.all([...temps, ...done].map((p) => rm(p, { force: true }).catch(() => undefined)));
     throw e;
+  } finally {
+    for (const t of temps) live.delete(t);
   }
 }

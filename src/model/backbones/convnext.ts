@@ -46,11 +46,9 @@ class CNBlock extends Layer {
   }
 }
 
-class Features extends Sequential {}
-
 export class ConvNeXt extends Backbone {
   readonly tapChannels: readonly number[];
-  private readonly features: Features;
+  private readonly features: Sequential;
   constructor(variant: ConvNextVariant) {
     super();
     const cfg: ConvNextConfig = CONVNEXT_VARIANTS[variant];
@@ -73,7 +71,7 @@ export class ConvNeXt extends Backbone {
         ]));
       }
     });
-    this.features = this.add(0, new Features(items));
+    this.features = this.add(0, new Sequential(items));
     // 1 = avgpool: no keys, output unused by SegFace.
   }
   forward<T extends TensorLike>(ctx: Ctx<T>, x: T): T[] {

@@ -8,6 +8,7 @@ import { buildSegFace } from '../model/build.js';
 import type { HeadKind } from '../model/classes.js';
 import { bindStateDict } from '../model/load.js';
 import type { SegFace } from '../model/segface.js';
+import type { RegistryEntry } from '../model/registry.js';
 import { detectModel } from './detect.js';
 import { BuiltOnnxSegmenter, FileOnnxSegmenter, graphCacheFor, onnxCudaInstalled } from './onnx-segmenter.js';
 import type { EngineOptions, Segmenter } from './segmenter.js';
@@ -16,31 +17,48 @@ import { openTorchSegmenter } from './torch-segmenter.js';
 export interface LoadOptions extends EngineOptions, ResolveOptions {
   /** Input size for checkpoints that are not registry ids (default 512). */
   resolution?: number;
+  /** Expected images per forward pass: its graph is prepared at load (default 1). */
+  batch?: number;
 }
 
-interface Bound { net: SegFace; weights: StateDict; head: HeadKind; modelId: string; resolution: number }
+interface Bound {
+  net: SegFace;
+  /** Reads and strictly binds the checkpoint (UserError when it does not fit). */
+  weights: () => StateDict;
+  head: HeadKind;
+  modelId: string;
+  resolution: number;
+}
 
-/** Reads a .pt and binds it strictly to the registry entry's model, or to the model it fits. */
-async function bindCheckpoint(model: string, path: string, opts: LoadOptions, entry = undefined as Awaited<ReturnType<typeof resolveModel>>['entry']): Promise<Bound> {
-  const sd = readStateDictFile(path);
+/**
+ * The model a .pt holds: a registry entry names it (the file is read only when its weights are
+ * needed, so a cached ONNX graph skips reading a large checkpoint); otherwise the file is read
+ * now and matched against every SegFace variant.
+ */
+function checkpointModel(model: string, path: string, opts: LoadOptions, entry: RegistryEntry | undefined): Bound {
   if (entry) {
     const resolution = opts.resolution ?? entry.resolution;
     const net = buildSegFace({ model: entry.model, head: entry.head, resolution });
     const what = `${entry.id} (${entry.model} backbone, ${entry.head} head)`;
-    try {
-      return { net, weights: bindStateDict(net, sd, path, what), head: entry.head, modelId: entry.id, resolution };
-    } catch (e) {
-      // Say what the file holds instead when it is another SegFace model.
-      const other = detectModel(sd, resolution);
-      if (!other.exact) throw e;
-      throw new UserError(`${path}: checkpoint is a ${other.model} model with the ${other.head} head, not ${what}; delete it to download again, or pass it as --model ${path}`);
-    }
+    const weights = () => {
+      const sd = readStateDictFile(path);
+      try {
+        return bindStateDict(net, sd, path, what);
+      } catch (e) {
+        // Say what the file holds instead when it is another SegFace model.
+        const other = detectModel(sd, resolution);
+        if (!other.exact) throw e;
+        throw new UserError(`${path}: checkpoint is a ${other.model} model with the ${other.head} head, not ${what}; delete it to download again, or pass it as --model ${path}`);
+      }
+    };
+    return { net, weights, head: entry.head, modelId: entry.id, resolution };
   }
+  const sd = readStateDictFile(path);
   const resolution = opts.resolution ?? 512;
   const found = detectModel(sd, resolution);
   // Not an exact fit: strict binding against the closest candidate explains what differs.
-  const weights = bindStateDict(found.net, sd, path, found.exact ? model : `any SegFace model (closest: ${found.model} backbone, ${found.head} head)`);
-  return { net: found.net, weights, head: found.head, modelId: `${found.model}_${found.head}_${resolution} (${basename(path)})`, resolution };
+  const bound = bindStateDict(found.net, sd, path, found.exact ? model : `any SegFace model (closest: ${found.model} backbone, ${found.head} head)`);
+  return { net: found.net, weights: () => bound, head: found.head, modelId: `${found.model}_${found.head}_${resolution} (${basename(path)})`, resolution };
 }
 
 export async function loadSegmenter(model: string, opts: LoadOptions = {}): Promise<Segmenter> {
@@ -58,7 +76,15 @@ export async function loadSegmenter(model: string, opts: LoadOptions = {}): Prom
     if (runtime === 'torch') throw new UserError(`${resolved.path}: an .onnx file runs with --runtime onnx only`);
     return FileOnnxSegmenter.open(resolved.path, opts, opts.resolution);
   }
-  const b = await bindCheckpoint(model, resolved.path, opts, resolved.entry);
-  if (runtime === 'torch') return openTorchSegmenter(b, opts);
-  return new BuiltOnnxSegmenter({ ...b, checkpoint: resolved.path, graphCacheDir: graphCacheFor(opts.cacheDir) }, opts);
+  const b = checkpointModel(model, resolved.path, opts, resolved.entry);
+  if (runtime === 'torch') return openTorchSegmenter({ ...b, weights: b.weights() }, opts);
+  const seg = new BuiltOnnxSegmenter({ ...b, checkpoint: resolved.path, graphCacheDir: graphCacheFor(opts.cacheDir) }, opts);
+  // Build (or fetch from the cache) the first graph now, so a bad checkpoint fails at load.
+  try {
+    await seg.prepare(opts.batch ?? 1);
+  } catch (e) {
+    await seg.dispose();
+    throw e;
+  }
+  return seg;
 }

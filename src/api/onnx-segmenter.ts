@@ -56,7 +56,8 @@ async function runOne(session: OnnxSession, input: Float32Array, shape: number[]
 
 export interface BuiltSegmenterSpec {
   net: SegFace;
-  weights: StateDict;
+  /** The bound weights, or a loader called only when a graph is not in the disk cache. */
+  weights: StateDict | (() => StateDict);
   checkpoint: string;
   modelId: string;
   head: HeadKind;
@@ -80,14 +81,28 @@ export class BuiltOnnxSegmenter implements Segmenter {
     this.modelId = spec.modelId;
   }
 
+  private loaded: StateDict | null = null;
+
+  private weights(): StateDict {
+    const w = this.spec.weights;
+    this.loaded ??= typeof w === 'function' ? w() : w;
+    return this.loaded;
+  }
+
+  /** Opens (building or loading from the graph cache) the session for batch size n. */
+  async prepare(n: number): Promise<void> {
+    await this.session(n);
+  }
+
   private session(n: number): Promise<OnnxSession> {
     let s = this.sessions.get(n);
     if (!s) {
       const r = this.resolution;
-      s = buildOnnxCached(this.spec.net, this.spec.weights, [n, 3, r, r], {
+      s = buildOnnxCached(this.spec.net, () => this.weights(), [n, 3, r, r], {
         checkpoint: this.spec.checkpoint, modelId: this.modelId, resolution: r, batch: n,
       }, {}, this.spec.graphCacheDir).then(({ graph }) => openSession(graph.bytes, this.engine, this.spec.checkpoint));
       this.sessions.set(n, s);
+      s.catch(() => this.sessions.delete(n));
     }
     return s;
   }
@@ -107,6 +122,7 @@ export class BuiltOnnxSegmenter implements Segmenter {
   async dispose(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.loaded = null;
     await Promise.all(all.map(async (s) => releaseSession(await s).catch(() => undefined)));
   }
 }

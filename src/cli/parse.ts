@@ -120,7 +120,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
 
   const parser = await FaceParser.load(o.model, {
     runtime: o.runtime, device: o.device, threads: o.threads, cacheDir: o.cacheDir, offline: o.offline,
-    labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress,
+    labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress, batch: Math.min(o.batch, files.length),
   });
   const names = stems(files);
   const tty = o.progress ?? !!process.stderr.isTTY;

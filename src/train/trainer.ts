@@ -3,7 +3,7 @@
 // checkpoint per epoch in the official layout. Resumable: a checkpoint is written only after
 // its epoch completed (temp file + rename), so a run killed at any moment loses at most the
 // epoch in progress, and --resume picks up from the newest file with optimizer and scheduler.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { UserError } from '../cli/errors.js';
@@ -17,7 +17,6 @@ import { resolveModel } from '../hub/resolve.js';
 import { buildSegFace } from '../model/build.js';
 import { bindStateDict, randomStateDict } from '../model/load.js';
 import type { SegFace } from '../model/segface.js';
-import { readFileSync } from 'node:fs';
 import { checkpointName, latestCheckpoint, readTrainCheckpoint, removeStaleTemps, writeTrainCheckpoint } from './checkpoint.js';
 import { HEAD_OF_BACKBONE, type TrainConfig } from './config.js';
 import { openTrainSplit } from './data.js';
@@ -152,7 +151,11 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
   let iteration = 0;
   if (resumed) {
     if (resumed.optimizer instanceof Map) {
-      opt.loadStateDict(toPlain(resumed.optimizer) as Parameters<AdamW['loadStateDict']>[0]);
+      try {
+        opt.loadStateDict(resumed.optimizer);
+      } catch (e) {
+        throw new UserError(`${last!.path}: optimizer state does not fit this model (${(e as Error).message})`);
+      }
     }
     if (resumed.scheduler) sched.loadStateDict(toPlain(resumed.scheduler) as Parameters<MultiStepLR['loadStateDict']>[0]);
     else sched.lastEpoch = resumed.epoch + 1;

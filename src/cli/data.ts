@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import { checkDataset, formatCheckReport } from '../data/check.js';
 import { parseDatasetName } from '../data/datasets.js';
-import { writeSynthCelebA, writeSynthLapa } from '../data/synth/write.js';
+import { writeSynthCelebA, writeSynthHelen, writeSynthLapa } from '../data/synth/write.js';
 import { UserError } from './errors.js';
 
 function int(name: string, min: number) {
@@ -27,17 +27,17 @@ export function register(program: Command): void {
 
   data
     .command('synth')
-    .description('draw procedural faces with exact labels, written in the CelebAMask-HQ layout (19 classes) or the LaPa layout (11 classes, landmarks)')
+    .description('draw procedural faces with exact labels, written in the CelebAMask-HQ layout (19 classes) or the LaPa / Helen layouts (11 classes, landmarks)')
     .requiredOption('--out <dir>', 'output folder (must not exist or be empty); use it as --data_path')
     .option('--n <count>', 'number of images', int('--n', 1), 200)
     .option('--resolution <R>', 'image and mask size', int('--resolution', 32), 256)
     .option('--seed <s>', 'seed (same seed, same set)', int('--seed', 0), 0)
     .option('--val_frac <f>', 'fraction of images in the val split', frac('--val_frac'), 0.1)
     .option('--test_frac <f>', 'fraction of images in the test split', frac('--test_frac'), 0.1)
-    .addOption(new Option('--layout <name>', 'dataset layout to write').choices(['celebamask_hq', 'lapa']).default('celebamask_hq'))
+    .addOption(new Option('--layout <name>', 'dataset layout to write').choices(['celebamask_hq', 'lapa', 'helen']).default('celebamask_hq'))
     .action(async (o: { out: string; n: number; resolution: number; seed: number; val_frac: number; test_frac: number; layout: string }) => {
       const t0 = Date.now();
-      const write = o.layout === 'lapa' ? writeSynthLapa : writeSynthCelebA;
+      const write = o.layout === 'lapa' ? writeSynthLapa : o.layout === 'helen' ? writeSynthHelen : writeSynthCelebA;
       const s = await write({ out: o.out, n: o.n, resolution: o.resolution, seed: o.seed, valFrac: o.val_frac, testFrac: o.test_frac });
       process.stdout.write(`wrote ${o.n} faces (${o.resolution}×${o.resolution}) to ${s.root} in ${((Date.now() - t0) / 1000).toFixed(1)} s: `
         + `train ${s.counts.train}, val ${s.counts.val}, test ${s.counts.test}\n`);

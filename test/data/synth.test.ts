@@ -6,7 +6,8 @@ import { UserError } from '../../src/cli/errors.js';
 import { celebLabel } from '../../src/data/celebamask-hq.js';
 import { openSplit } from '../../src/data/datasets.js';
 import { ACCESSORY_RATES, L, drawFace } from '../../src/data/synth/face.js';
-import { CELEB_TO_LAPA, imageSeed, synthSplits, writeSynthCelebA, writeSynthLapa } from '../../src/data/synth/write.js';
+import { CELEB_TO_LAPA, imageSeed, synthSplits, writeSynthCelebA, writeSynthHelen, writeSynthLapa } from '../../src/data/synth/write.js';
+import { helenCropBox } from '../../src/data/helen.js';
 import { loadSample } from '../../src/data/load-sample.js';
 import { tempDir } from './helpers.js';
 
@@ -94,6 +95,28 @@ test('the LaPa layout: 11-class labels and landmark files the LaPa reader turns 
     const sample = await loadSample(spec, { resolution: 64 });
     assert.deepEqual(sample.label, face.label.map((v) => CELEB_TO_LAPA[v]!));
     sample.lnm.forEach((v, k) => assert.ok(Math.abs(v - face.points5[k]!) < 1e-3, `point ${k}: ${v} vs ${face.points5[k]}`));
+  } finally {
+    rmSync(join(root, '..'), { recursive: true, force: true });
+  }
+});
+
+test('the Helen layout: 68 landmarks the reader halves, crops around and turns into the five points', async () => {
+  const root = join(tempDir(), 'helen');
+  try {
+    const s = await writeSynthHelen({ out: root, n: 6, resolution: 64, seed: 9 });
+    assert.equal(s.counts.val, 0);
+    const idx = await openSplit('helen', 'train', root);
+    assert.equal(idx.samples.length, s.counts.train);
+    const spec = idx.samples[0]!;
+    const face = drawFace(64, imageSeed(9, Number(spec.name.slice('synth_'.length))));
+    const [x1, y1, x2, y2] = helenCropBox(face.points68, 64, 64);
+    const sample = await loadSample(spec, { resolution: 32 });
+    const sx = 32 / (x2 - x1), sy = 32 / (y2 - y1);
+    // the five points are the drawn ones, moved into the crop and scaled to R
+    for (let p = 0; p < 5; p++) {
+      assert.ok(Math.abs(sample.lnm[p * 2]! - (face.points5[p * 2]! - x1) * sx) < 1e-3, `x${p}`);
+      assert.ok(Math.abs(sample.lnm[p * 2 + 1]! - (face.points5[p * 2 + 1]! - y1) * sy) < 1e-3, `y${p}`);
+    }
   } finally {
     rmSync(join(root, '..'), { recursive: true, force: true });
   }

@@ -25,6 +25,8 @@ export interface SynthFace {
    * nose tip, image-left and image-right mouth corners (the order of LaPa's template points).
    */
   points5: Float32Array;
+  /** 68 landmarks in pixels (iBUG order, see the end of drawFace), [x0,y0,…]. */
+  points68: Float32Array;
 }
 
 const SKIN_TONES: Rgb[] = [[255, 224, 196], [241, 194, 160], [224, 172, 125], [198, 134, 90], [141, 85, 54], [95, 60, 40]];
@@ -126,10 +128,14 @@ export function drawFace(size: number, seed: number): SynthFace {
   const browTilt = U(-0.15, 0.15);
   const eyeOpen = chance(0.1) ? U(0.015, 0.03) : U(0.05, 0.085);
   const iris = jitter(pick<Rgb>([[70, 45, 25], [40, 90, 140], [60, 110, 60], [30, 25, 20]]), 15);
+  // Per side (+1 image right, −1 image left): brow and eye ellipses, kept for the landmarks.
+  const parts68 = new Map<number, { eu: number; bv: number; bru: number; brv: number; ru: number; rv: number }>();
   for (const [side, browL, eyeL] of [[1, L.l_brow, L.l_eye], [-1, L.r_brow, L.r_eye]] as const) {
     const s = near(side), eu = side * eyeDx * s + fu;
-    cv.paint(ellipse(eu, eyeV - U(0.15, 0.22) * b, 0.22 * a * s, U(0.035, 0.06) * b, side * browTilt), cx, cy, roll, browL, flat(browC, 12, 0, 1));
+    const bv = eyeV - U(0.15, 0.22) * b, bru = 0.22 * a * s, brv = U(0.035, 0.06) * b;
+    cv.paint(ellipse(eu, bv, bru, brv, side * browTilt), cx, cy, roll, browL, flat(browC, 12, 0, 1));
     const ru = 0.16 * a * s, rv = eyeOpen * b;
+    parts68.set(side, { eu, bv, bru, brv, ru, rv });
     cv.paint(ellipse(eu, eyeV, ru, rv), cx, cy, roll, eyeL, (u, v, n) => {
       const d = Math.hypot(u - eu, v - eyeV), g = (n - 0.5) * 10;
       const c: Rgb = d < rv * 0.95 ? (d < rv * 0.4 ? [15, 10, 10] : iris) : [235, 232, 225];
@@ -194,5 +200,24 @@ export function drawFace(size: number, seed: number): SynthFace {
     ...px(-eyeDx * near(-1) + fu, eyeV), ...px(eyeDx * near(1) + fu, eyeV),
     ...px(fu * 1.2, noseBot + 0.04 * b), ...px(mu - mw, mv), ...px(mu + mw, mv),
   ]);
-  return { size: S, rgb: cv.rgb, label: cv.label, masks: cv.partMasks(), points5 };
+  // iBUG-style 68 points (as Helen's landmarks.txt): jaw 0–16 along the lower face outline, brows
+  // 17–26, nose 27–35 (tip 30), eye rings 36–41 / 42–47 (image-left first, so their means are the
+  // eye centres), outer lip ring 48–59 (corners 48 and 54), inner ring 60–67.
+  const pts: number[][] = [];
+  const ring = (u0: number, v0: number, ru: number, rv: number, k: number, start: number) => {
+    for (let i = 0; i < k; i++) { const t = start + (2 * Math.PI * i) / k; pts.push(px(u0 + ru * Math.cos(t), v0 + rv * Math.sin(t))); }
+  };
+  for (let i = 0; i <= 16; i++) { const t = Math.PI - (Math.PI * i) / 16; pts.push(px(a * Math.cos(t), b * Math.sin(t))); }
+  for (const side of [-1, 1]) {
+    const p = parts68.get(side)!;
+    for (let i = 0; i < 5; i++) pts.push(px(p.eu - p.bru + (p.bru * i) / 2, p.bv));
+  }
+  for (let i = 0; i < 4; i++) pts.push(px(fu * 1.2, noseTop + ((noseBot + 0.04 * b - noseTop) * i) / 3));
+  for (let i = 0; i < 5; i++) pts.push(px(fu * 1.2 - noseW + (noseW * i) / 2, noseBot));
+  // point 30 is the tip: the 4th bridge point (index 30) already is (fu·1.2, noseBot + 0.04b).
+  for (const side of [-1, 1]) { const p = parts68.get(side)!; ring(p.eu, eyeV, p.ru, p.rv, 6, Math.PI); }
+  ring(mu, mv, mw, 0.1 * b + open, 12, Math.PI);
+  ring(mu, mv, mw * 0.75, Math.max(open, 0.01 * b), 8, Math.PI);
+  const points68 = Float32Array.from(pts.flat());
+  return { size: S, rgb: cv.rgb, label: cv.label, masks: cv.partMasks(), points5, points68 };
 }

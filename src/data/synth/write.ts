@@ -164,3 +164,31 @@ export async function writeSynthLapa(o: SynthOptions): Promise<SynthSummary> {
   });
   return { root, counts: countSplits(groups) };
 }
+
+/**
+ * The same faces in the Helen layout: <train|test>/<name>_image.jpg and <name>_label.png (11
+ * classes), and one landmarks.txt with 68 points per face written at twice their pixel value,
+ * since the reader halves them (Helen's annotations are for images twice the size). Helen has no
+ * val split: val images go to train.
+ */
+export async function writeSynthHelen(o: SynthOptions): Promise<SynthSummary> {
+  const { n, resolution: R, seed } = o;
+  checkSizes(n, R);
+  const groups = synthSplits(n, seed, o.valFrac, o.testFrac).map((g) => (g === 1 ? 0 : g));
+  const root = await intoFreshFolder(o.out, async (tmp) => {
+    for (const sp of ['train', 'test']) await mkdir(join(tmp, sp), { recursive: true });
+    const quality = o.jpegQuality ?? 92;
+    const lines: string[] = new Array(n);
+    await drawAll(o, (id, face) => {
+      const dir = join(tmp, groups[id] === 2 ? 'test' : 'train'), name = `synth_${String(id).padStart(5, '0')}`;
+      lines[id] = `${Array.from(face.points68, (v) => (2 * v).toFixed(4)).join(' ')} ${name}`;
+      return Promise.all([
+        sharp(face.rgb, { raw: { width: R, height: R, channels: 3 } }).jpeg({ quality }).toFile(join(dir, `${name}_image.jpg`)),
+        sharp(face.label.map((v) => CELEB_TO_LAPA[v]!), { raw: { width: R, height: R, channels: 1 } })
+          .toColourspace('b-w').png().toFile(join(dir, `${name}_label.png`)),
+      ]);
+    });
+    await writeFile(join(tmp, 'landmarks.txt'), `${lines.join('\n')}\n`);
+  });
+  return { root, counts: countSplits(groups) };
+}

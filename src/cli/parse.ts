@@ -151,30 +151,38 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
     return res.filter((d): d is Decoded => d !== null);
   };
 
+  const writeBatch = async (batch: Decoded[], results: ParseResult[]) => {
+    for (let k = 0; k < batch.length; k++) {
+      const file = files[batch[k]!.index]!, stem = names[batch[k]!.index]!, r = results[k]!;
+      try {
+        await writeFilesAtomic(await encodeOutputs(r, o.out, stem, o.outputs));
+        report.written++;
+        const t = r.timing;
+        say(`${file} -> ${join(o.out, stem)}.* (${r.width}x${r.height}, ${r.summary().present.length} classes, ${Math.round(t.decodeMs + t.preprocessMs + t.inferenceMs + t.postprocessMs)} ms)`, false);
+      } catch (e) {
+        const line = `${file}: cannot write outputs to ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+        failures.push(line);
+        say(line, true);
+      }
+      done++; bar?.update(done);
+    }
+  };
+
+  // Three stages overlap: batch k+1 is decoded and batch k-1's files are encoded and written
+  // while batch k is in the network.
+  let writing: Promise<void> = Promise.resolve();
   try {
     let next = decodeBatch(0);
     for (let start = 0; start < files.length; start += o.batch) {
       const batch = await next;
-      // Decode the following batch while this one is in the network.
       next = start + o.batch < files.length ? decodeBatch(start + o.batch) : Promise.resolve([]);
       if (batch.length === 0) continue;
       const results = await parser.parseImages(batch.map((d) => d.img), batch.map((d) => d.ms));
-      for (let k = 0; k < batch.length; k++) {
-        const file = files[batch[k]!.index]!, stem = names[batch[k]!.index]!, r = results[k]!;
-        try {
-          await writeFilesAtomic(await encodeOutputs(r, o.out, stem, o.outputs));
-          report.written++;
-          const t = r.timing;
-          say(`${file} -> ${join(o.out, stem)}.* (${r.width}x${r.height}, ${r.summary().present.length} classes, ${Math.round(t.decodeMs + t.preprocessMs + t.inferenceMs + t.postprocessMs)} ms)`, false);
-        } catch (e) {
-          const line = `${file}: cannot write outputs to ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
-          failures.push(line);
-          say(line, true);
-        }
-        done++; bar?.update(done);
-      }
+      await writing;
+      writing = writeBatch(batch, results);
     }
   } finally {
+    await writing;
     bar?.stop();
     await parser.dispose();
   }

@@ -27,6 +27,7 @@ export interface TestOptions {
   exptName: string;
   dataPath?: string;
   runtime: 'onnx' | 'torch';
+  device?: 'cpu' | 'cuda';
   split: Split;
   numWorkers: number;
   seed: number;
@@ -78,7 +79,7 @@ export async function runTest(o: TestOptions, loadModel: ModelLoader, io: TestIo
     ['ckpt_path', join(envVar('LOG_PATH') ?? 'logs', o.ckptPath)], ['expt_name', o.exptName], ['dataset', o.dataset],
     ['backbone', o.backbone], ['model', o.model], ['input_resolution', o.inputResolution], ['test_bs', o.testBs],
     ['seed', o.seed], ['num_workers', o.numWorkers], ['model_path', o.modelPath],
-    ['data_path', o.dataPath ?? envVar('DATA_PATH') ?? ''], ['runtime', o.runtime], ['split', o.split],
+    ['data_path', o.dataPath ?? envVar('DATA_PATH') ?? ''], ['runtime', o.runtime], ['device', o.device ?? 'cpu'], ['split', o.split],
   ];
   for (const [k, v] of args) log(`${k}: ${v}`);
   log('--'.repeat(15));

@@ -16,12 +16,15 @@ export async function loadLapaTorchModel(o: TestOptions): Promise<LoadedModel> {
   if (!o.modelPath.endsWith('.pt') && !o.modelPath.endsWith('.pth')) {
     throw new UserError(`${o.modelPath}: the LaPa warp path reads a .pt checkpoint (got another kind of file)`);
   }
-  native(); // a UserError saying how to build the addon when it is missing
+  const device = o.device ?? 'cpu';
+  if (device === 'cuda' && native().cudaDeviceCount() === 0) {
+    throw new UserError('--device cuda: this libtorch has no CUDA device available; use --device cpu');
+  }
   const r = o.inputResolution;
   const net = buildSegFace({ model: o.model, head: 'lapa', resolution: r });
   const sd = bindStateDict(net, readStateDictFile(o.modelPath), o.modelPath, `SegFace (${o.model} backbone, LaPa head)`);
-  const ops = new TorchOps({ device: 'cpu' });
-  let weights: Map<string, TorchTensor> | null = new Map([...sd].map(([k, v]) => [k, fromHost(v, { device: 'cpu' })]));
+  const ops = new TorchOps({ device });
+  let weights: Map<string, TorchTensor> | null = new Map([...sd].map(([k, v]) => [k, fromHost(v, { device })]));
   return {
     numClasses: net.numClasses,
     describe: `${o.model} LaPa head (libtorch, tanh warp)`,
@@ -34,7 +37,7 @@ export async function loadLapaTorchModel(o: TestOptions): Promise<LoadedModel> {
       };
       const warp = batch.dataset.every((d) => d === 1);
       const out = inferenceMode(() => tidy(() => {
-        const x = fromData(batch.images, [batch.size, 3, r, r], 'float32', { device: 'cpu' });
+        const x = fromData(batch.images, [batch.size, 3, r, r], 'float32', { device });
         const y = net.forward(ctx, x, warp ? { landmarks: batch.lnm } : {});
         return { data: y.toFloat32Array(), shape: [...y.shape] };
       }));

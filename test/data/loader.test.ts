@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSplit } from '../../src/data/datasets.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { writeSynthCelebA } from '../../src/data/synth/write.js';
+import { UserError } from '../../src/cli/errors.js';
 import { tempDir } from './helpers.js';
 
 test('loader: drop_last batches, seeded shuffles, worker threads give the same bytes as inline loading', async () => {
@@ -42,6 +43,25 @@ test('loader: drop_last batches, seeded shuffles, worker threads give the same b
       assert.equal(shuf.length, Math.ceil(n / 2));
     } finally {
       await shuf.close();
+    }
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('loader: a broken file in a worker surfaces as the UserError naming it', async () => {
+  const base = tempDir();
+  const root = join(base, 'd');
+  try {
+    await writeSynthCelebA({ out: root, n: 6, resolution: 32, seed: 4 });
+    const idx = await openSplit('celebamask_hq', 'train', root);
+    writeFileSync(idx.samples[2]!.image, Buffer.from('truncated'));
+    const dl = new DataLoader(idx, { resolution: 32, batchSize: 2, numWorkers: 1 });
+    try {
+      await assert.rejects(async () => { for await (const _ of dl.epoch(0)) { /* consume */ } },
+        (e: Error) => e instanceof UserError && e.message.includes(idx.samples[2]!.image));
+    } finally {
+      await dl.close();
     }
   } finally {
     rmSync(base, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // A SegFace bound to libtorch tensors for training: one tensor per state-dict key (parameters
 // with requires_grad, buffers updated in place by BatchNorm), and the Ctx the model runs with.
 import type { Ctx } from '../engine/ops.js';
-import { fromHost, keep, type TorchOps, type TorchTensor } from '../engine/torch/index.js';
+import { fromHost, keep, tidy, type TorchOps, type TorchTensor } from '../engine/torch/index.js';
 import type { StateDict } from '../io/host-tensor.js';
 import type { Module } from '../model/module.js';
 
@@ -39,7 +39,10 @@ export class TorchModelState {
   /** Host copy in state_dict order (what state_dict_backbone holds). */
   stateDict(): StateDict {
     const out: StateDict = new Map();
-    for (const [k, t] of this.tensors) out.set(k, t.toHost());
+    for (const [k, t] of this.tensors) {
+      if (this.ops.device === 'cpu') out.set(k, t.toHost());
+      else tidy(() => out.set(k, t.to('cpu').toHost()));
+    }
     return out;
   }
 

@@ -1,6 +1,6 @@
 // A small served model for service tests: the mobilenet recipe fixture at 256 (random weights),
 // its graph cached in a temp folder, one ORT thread.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -15,7 +15,9 @@ let served: Promise<ServedModel> | undefined;
 /** One model per test process (building the session takes a few seconds). */
 export function testModel(): Promise<ServedModel> {
   served ??= (async () => {
-    const m = await openServedModel(FIXTURE, { threads: 1, cacheDir: mkdtempSync(join(tmpdir(), 'segface-serve-cache-')) });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'segface-serve-cache-'));
+    process.once('exit', () => rmSync(cacheDir, { recursive: true, force: true }));
+    const m = await openServedModel(FIXTURE, { threads: 1, cacheDir });
     await warmUp(m.parser);
     return m;
   })();

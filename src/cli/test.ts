@@ -16,7 +16,7 @@ function int(name: string, min: number) {
 }
 
 interface RawOptions {
-  dataset: string; backbone?: string; model: string; input_resolution: number; test_bs: number;
+  dataset: string; backbone?: string; model?: string; input_resolution: number; test_bs: number;
   model_path: string; ckpt_path: string; expt_name?: string; data_path?: string; runtime: 'onnx' | 'torch'; device: 'cpu' | 'cuda';
   split: string; num_workers: number; seed: number; save_preds?: string; limit?: number; progress?: boolean;
 }
@@ -29,7 +29,7 @@ export function register(program: Command, loadModel?: ModelLoader): void {
     .description('evaluate a checkpoint on a dataset split exactly as the official test.py does (F1, IoU, accuracy), plus a long-tail table')
     .requiredOption('--dataset <name>', 'celebamask_hq | lapa | helen')
     .option('--backbone <name>', 'segface_celeb | segface_lapa | segface_helen (default: the dataset\'s head)')
-    .option('--model <name>', 'backbone network of the checkpoint (the .pt decides, except for LaPa on --runtime torch)', 'swin_base')
+    .option('--model <name>', 'backbone of the checkpoint, e.g. swin_base, mobilenet (default: recognised from the checkpoint)')
     .option('--input_resolution <R>', 'input size R (images and labels are resized to R×R)', int('--input_resolution', 32), 512)
     .option('--test_bs <n>', 'batch size (incomplete last batches are dropped, as officially)', int('--test_bs', 1), 32)
     .requiredOption('--model_path <file>', 'checkpoint (.pt, e.g. model_299.pt), exported .onnx, or a registry id')

@@ -19,7 +19,8 @@ export const BACKBONES: Record<string, DatasetName> = {
 export interface TestOptions {
   dataset: DatasetName;
   backbone: string;
-  model: string;
+  /** Backbone name as the official flag gives it; optional here (the checkpoint decides). */
+  model?: string;
   inputResolution: number;
   testBs: number;
   modelPath: string;
@@ -77,7 +78,7 @@ export async function runTest(o: TestOptions, loadModel: ModelLoader, io: TestIo
   log('---'.repeat(15));
   const args: Array<[string, unknown]> = [
     ['ckpt_path', join(envVar('LOG_PATH') ?? 'logs', o.ckptPath)], ['expt_name', o.exptName], ['dataset', o.dataset],
-    ['backbone', o.backbone], ['model', o.model], ['input_resolution', o.inputResolution], ['test_bs', o.testBs],
+    ['backbone', o.backbone], ['model', o.model ?? '(from the checkpoint)'], ['input_resolution', o.inputResolution], ['test_bs', o.testBs],
     ['seed', o.seed], ['num_workers', o.numWorkers], ['model_path', o.modelPath],
     ['data_path', o.dataPath ?? envVar('DATA_PATH') ?? ''], ['runtime', o.runtime], ['device', o.device ?? 'cpu'], ['split', o.split],
   ];
@@ -102,6 +103,9 @@ export async function runTest(o: TestOptions, loadModel: ModelLoader, io: TestIo
       if (model.numClasses !== index.classNames.length) {
         throw new UserError(`${o.modelPath}: the model predicts ${model.numClasses} classes, ${o.dataset} has ${index.classNames.length}`);
       }
+      if (o.model && /\.pth?$/.test(o.modelPath) && model.describe && !model.describe.startsWith(`${o.model}_`)) {
+        io.warn?.(`note: --model ${o.model}, but ${o.modelPath} holds ${model.describe.split(' ')[0]}`);
+      }
       log('Model Loaded');
       const res = await evaluate(loader, model.predict, {
         classNames: index.classNames, merged: o.dataset === 'helen', savePreds: o.savePreds,
@@ -114,7 +118,7 @@ export async function runTest(o: TestOptions, loadModel: ModelLoader, io: TestIo
 
       const m = res.metrics;
       const json = {
-        dataset: o.dataset, split: o.split, backbone: o.backbone, model: o.model, model_path: o.modelPath,
+        dataset: o.dataset, split: o.split, backbone: o.backbone, model: o.model ?? model.describe ?? null, model_path: o.modelPath,
         input_resolution: o.inputResolution, samples: res.samples, runtime: o.runtime,
         pixel_accuracy: m.pixelAccuracy, mean_accuracy: m.meanAccuracy,
         iou: Object.fromEntries(m.classNames.map((n, k) => [n, m.iou[k]])), mean_iou: m.meanIoU,

@@ -8,6 +8,7 @@ import { TorchOps } from '../engine/torch/ops.js';
 import { inferenceMode, tidy } from '../engine/torch/scope.js';
 import { fromData, fromHost, type TorchTensor } from '../engine/torch/tensor.js';
 import { readStateDictFile } from '../io/files.js';
+import { detectModel } from '../api/detect.js';
 import { buildSegFace } from '../model/build.js';
 import { bindStateDict } from '../model/load.js';
 import type { LoadedModel, TestOptions } from './run-test.js';
@@ -21,13 +22,16 @@ export async function loadLapaTorchModel(o: TestOptions): Promise<LoadedModel> {
     throw new UserError('--device cuda: this libtorch has no CUDA device available; use --device cpu');
   }
   const r = o.inputResolution;
-  const net = buildSegFace({ model: o.model, head: 'lapa', resolution: r });
-  const sd = bindStateDict(net, readStateDictFile(o.modelPath), o.modelPath, `SegFace (${o.model} backbone, LaPa head)`);
+  const file = readStateDictFile(o.modelPath);
+  // --model names the backbone as officially; without it, the checkpoint's keys decide.
+  const model = o.model ?? detectModel(file, r).model;
+  const net = buildSegFace({ model, head: 'lapa', resolution: r });
+  const sd = bindStateDict(net, file, o.modelPath, `SegFace (${model} backbone, LaPa head)`);
   const ops = new TorchOps({ device });
   let weights: Map<string, TorchTensor> | null = new Map([...sd].map(([k, v]) => [k, fromHost(v, { device })]));
   return {
     numClasses: net.numClasses,
-    describe: `${o.model} LaPa head (libtorch, tanh warp)`,
+    describe: `${model}_lapa_${r} (libtorch, tanh warp)`,
     predict: async (batch) => {
       const w = weights;
       if (!w) throw new Error('model disposed');

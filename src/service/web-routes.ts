@@ -25,6 +25,7 @@ const ORT_FILE = /^ort-wasm-simd-threaded(\.[a-z]+)?\.(wasm|mjs)$/;
 
 export function registerWebRoutes(app: FastifyInstance, web: WebAssets): void {
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(web.html));
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
 
   let script: Promise<string> | undefined;
   app.get('/app.js', async (req, reply) => {

@@ -13,6 +13,7 @@ export interface ExportCommandOptions {
   resolution?: number;
   out: string;
   fp16?: boolean;
+  fp16Weights?: boolean;
   dynamicBatch?: boolean;
   batch?: number;
   cacheDir?: string;
@@ -27,13 +28,14 @@ const positiveInt = (name: string) => (v: string) => {
 
 export async function runExport(o: ExportCommandOptions, log: (s: string) => void = () => {}): Promise<{ path: string; bytes: number }> {
   if (!o.out.toLowerCase().endsWith('.onnx')) throw new UserError(`--out ${o.out}: the file name should end in .onnx`);
+  if (o.fp16 && o.fp16Weights) throw new UserError('--fp16 already stores the weights in float16; drop --fp16-weights');
   if (o.dynamicBatch && o.batch !== undefined) throw new UserError('--batch and --dynamic-batch exclude each other');
   const m = await loadBoundModel(o.model, { resolution: o.resolution, cacheDir: o.cacheDir, offline: o.offline });
   const t0 = performance.now();
   let e;
   try {
     e = exportOnnx(m.net, m.weights, {
-      resolution: m.resolution, fp16: o.fp16, dynamicBatch: o.dynamicBatch, batch: o.batch, modelId: m.modelId, head: m.head,
+      resolution: m.resolution, fp16: o.fp16, fp16Weights: o.fp16Weights, dynamicBatch: o.dynamicBatch, batch: o.batch, modelId: m.modelId, head: m.head,
     });
   } catch (err) {
     throw new UserError(`${m.source}: cannot export (${(err as Error).message})`);
@@ -41,7 +43,7 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
   try { mkdirSync(dirname(o.out), { recursive: true }); } catch { /* reported by the write */ }
   writeFileAtomic(o.out, [e.bytes]);
   log(`${o.out}: ${m.modelId}, input ${e.inputName} [${e.inputShape.join(',')}] → ${e.outputName} [${e.outputShape.join(',')}], `
-    + `${o.fp16 ? 'float16' : 'float32'}, ${(e.bytes.byteLength / 1048576).toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    + `${o.fp16 ? 'float16' : o.fp16Weights ? 'float32 with float16 weights' : 'float32'}, ${(e.bytes.byteLength / 1048576).toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   return { path: o.out, bytes: e.bytes.byteLength };
 }
 
@@ -53,6 +55,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <file.onnx>', 'output file')
     .option('-r, --resolution <n>', 'input size R (default: the model\'s)', positiveInt('--resolution'))
     .option('--fp16', 'float16 weights and compute (input and output stay float32)')
+    .option('--fp16-weights', 'float16 storage of the weights, float32 compute (about half the file, float32 accuracy)')
     .option('--dynamic-batch', 'symbolic batch dimension (default: fixed batch)')
     .option('--batch <n>', 'fixed batch size (default 1)', positiveInt('--batch'))
     .option('--cache-dir <dir>', 'checkpoint cache folder')

@@ -15,6 +15,8 @@ export interface ExportOptions {
   resolution: number;
   /** float16 weights and compute; the file's input and output stay float32. */
   fp16?: boolean;
+  /** float16 storage of the large weights only, float32 compute (smaller file, float32 accuracy). */
+  fp16Weights?: boolean;
   /** A symbolic batch dimension named 'batch'; otherwise the batch is `batch` (default 1). */
   dynamicBatch?: boolean;
   batch?: number;
@@ -47,7 +49,8 @@ function withMetadata(bytes: Uint8Array, meta: Record<string, string>): Uint8Arr
 export function exportOnnx(net: SegFace, weights: StateDict, opts: ExportOptions): ExportedModel {
   const r = opts.resolution;
   const dtype = opts.fp16 ? 'float16' : 'float32';
-  const build = (n: number) => buildOnnxGraph(net, weights, [n, 3, r, r], { dtype, inputName: EXPORT_INPUT });
+  const weightDType = opts.fp16 || opts.fp16Weights ? 'float16' : 'float32';
+  const build = (n: number) => buildOnnxGraph(net, weights, [n, 3, r, r], { dtype, weightDType, inputName: EXPORT_INPUT });
   let bytes: Uint8Array;
   let outputName: string;
   let outShape: number[];
@@ -76,6 +79,7 @@ export function exportOnnx(net: SegFace, weights: StateDict, opts: ExportOptions
     'segface.resolution': String(r),
     'segface.classes': JSON.stringify(classNames(head)),
     'segface.dtype': dtype,
+    'segface.weight_dtype': weightDType,
     'segface.mean': JSON.stringify(IMAGENET_MEAN),
     'segface.std': JSON.stringify(IMAGENET_STD),
   };

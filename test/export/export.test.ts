@@ -91,12 +91,15 @@ test('segface export --fp16 (official-format checkpoint): logits within 1e-2 of 
     const ref = readNpyFile(join(SEED, 'logits.npy'));
     const f32 = await runExport({ model: join(SEED, 'model.pt'), out: join(dir, 'm32.onnx') });
     const f16 = await runExport({ model: join(SEED, 'model.pt'), out: join(dir, 'm16.onnx'), fp16: true, dynamicBatch: true });
-    assert.ok(f16.bytes < 0.55 * f32.bytes, `fp16 ${f16.bytes} vs fp32 ${f32.bytes} bytes`);
-    assert.deepEqual(readdirSync(dir).sort(), ['m16.onnx', 'm32.onnx'], 'no temporary files left behind');
-    const out = await runOnnx(new Uint8Array(readFileSync(join(dir, 'm16.onnx'))), input.data as Float32Array, input.shape);
-    assert.deepEqual(out.dims, [1, 19, 512, 512]);
-    const d = maxAbs(out.data, ref.data as Float32Array);
-    assert.ok(d < 1e-2, `fp16 max |Δlogits| ${d}`);
+    const w16 = await runExport({ model: join(SEED, 'model.pt'), out: join(dir, 'w16.onnx'), fp16Weights: true });
+    for (const f of [f16, w16]) assert.ok(f.bytes < 0.55 * f32.bytes, `${f.path}: ${f.bytes} vs fp32 ${f32.bytes} bytes`);
+    assert.deepEqual(readdirSync(dir).sort(), ['m16.onnx', 'm32.onnx', 'w16.onnx'], 'no temporary files left behind');
+    for (const [file, tol] of [['m16.onnx', 1e-2], ['w16.onnx', 1e-3]] as const) {
+      const out = await runOnnx(new Uint8Array(readFileSync(join(dir, file))), input.data as Float32Array, input.shape);
+      assert.deepEqual(out.dims, [1, 19, 512, 512]);
+      const d = maxAbs(out.data, ref.data as Float32Array);
+      assert.ok(d < tol, `${file}: max |Δlogits| ${d}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -110,6 +113,7 @@ test('segface export refuses bad arguments with clear messages and writes nothin
       [{ model: join(dir, 'missing.pt'), out: join(dir, 'x.onnx') }, /missing\.pt: no such file/],
       [{ model: HASH, out: join(dir, 'x.onnx'), resolution: 100 }, /not a positive multiple of 32/],
       [{ model: HASH, out: join(dir, 'x.onnx'), batch: 2, dynamicBatch: true }, /exclude each other/],
+      [{ model: HASH, out: join(dir, 'x.onnx'), fp16: true, fp16Weights: true }, /drop --fp16-weights/],
       [{ model: 'no_such_model', out: join(dir, 'x.onnx') }, /unknown model 'no_such_model'/],
     ];
     for (const [o, re] of cases) await assert.rejects(runExport(o), (e: unknown) => e instanceof UserError && re.test(e.message));

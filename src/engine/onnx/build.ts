@@ -4,9 +4,10 @@ import type { StateDict } from '../../io/host-tensor.js';
 import { GraphBuilder, type OnnxValue } from './graph.js';
 import { onnxCtx } from './ctx.js';
 import { OnnxOps } from './ops.js';
+import { TRACE_BATCHES, makeBatchDynamic } from './dynamic-batch.js';
 
 /** Bump when a change to the builder changes the graphs it emits (invalidates the disk cache). */
-export const BUILDER_VERSION = 1;
+export const BUILDER_VERSION = 2;
 
 export interface ForwardModel {
   forward(ctx: Ctx<OnnxValue>, x: OnnxValue): unknown;
@@ -21,11 +22,17 @@ export interface BuildOptions {
   weightDType?: 'float32' | 'float16';
   /** Also expose every ctx.record()ed value as a graph output (named as recorded). */
   recordIntermediates?: boolean;
+  /**
+   * Symbolic batch dim ('batch') on the input and outputs; inputShape[0] is then ignored. Costs
+   * a second trace of the model (see dynamic-batch.ts).
+   */
+  dynamicBatch?: boolean;
 }
 
 export interface BuiltGraph {
   bytes: Uint8Array;
   inputName: string;
+  /** -1 marks the symbolic batch dim of a dynamic-batch graph (outputs likewise). */
   inputShape: number[];
   /** Output names with their static shapes, model outputs first, then recorded values. */
   outputs: { name: string; shape: number[] }[];
@@ -53,24 +60,35 @@ function namedOutputs(result: unknown): [string, OnnxValue][] {
   throw new Error('forward returned no tensor');
 }
 
-export function buildOnnxGraph(model: ForwardModel, weights: StateDict, inputShape: readonly number[], opts: BuildOptions = {}): BuiltGraph {
+/** Runs the forward once into a fresh builder; returns the builder and the named outputs. */
+function trace(model: ForwardModel, weights: StateDict, inputShape: readonly number[], opts: BuildOptions): { graph: GraphBuilder; outputs: OnnxValue[] } {
   const dtype = opts.dtype ?? 'float32';
   const graph = new GraphBuilder();
   const ops = new OnnxOps(graph, dtype);
   const ctx = onnxCtx(ops, weights, { floatDType: dtype, storeDType: opts.weightDType ?? dtype });
-  const inputName = opts.inputName ?? 'input';
-  const input = graph.input(inputName, inputShape, 'float32');
+  const input = graph.input(opts.inputName ?? 'input', inputShape, 'float32');
   const result = model.forward(ctx, ops.cast(input, dtype));
   const outs = namedOutputs(result);
   if (opts.recordIntermediates) {
     for (const [name, v] of ctx.recorded) if (!outs.some(([n]) => n === name)) outs.push([name, v]);
   }
-  const outputs: BuiltGraph['outputs'] = [];
-  for (const [name, v] of outs) {
-    const o = graph.output(v.dtype === 'float16' ? ops.cast(v, 'float32') : v, name);
-    outputs.push({ name: o.name, shape: [...o.shape] });
+  const outputs = outs.map(([name, v]) => graph.output(v.dtype === 'float16' ? ops.cast(v, 'float32') : v, name));
+  return { graph, outputs };
+}
+
+export function buildOnnxGraph(model: ForwardModel, weights: StateDict, inputShape: readonly number[], opts: BuildOptions = {}): BuiltGraph {
+  const inputName = opts.inputName ?? 'input';
+  if (!opts.dynamicBatch) {
+    const t = trace(model, weights, inputShape, opts);
+    const outputs = t.outputs.map((o) => ({ name: o.name, shape: [...o.shape] }));
+    return { bytes: t.graph.serialize(), inputName, inputShape: [...inputShape], outputs };
   }
-  return { bytes: graph.serialize(), inputName, inputShape: [...inputShape], outputs };
+  const [b2, b3] = TRACE_BATCHES;
+  const t2 = trace(model, weights, [b2, ...inputShape.slice(1)], opts);
+  const t3 = trace(model, weights, [b3, ...inputShape.slice(1)], opts);
+  makeBatchDynamic(t2.graph, t3.graph);
+  const outputs = t2.outputs.map((o, k) => ({ name: o.name, shape: o.shape.map((d, i) => (d === t3.outputs[k]!.shape[i] ? d : -1)) }));
+  return { bytes: t2.graph.serialize(), inputName, inputShape: [-1, ...inputShape.slice(1)], outputs };
 }
 
 /** The serialised ONNX model of `model` at a fixed input shape. */

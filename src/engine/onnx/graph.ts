@@ -55,16 +55,16 @@ export function checkDataFits(data: ConstData, dtype: DType): void {
   if (!ok) throw new Error(`constant of dtype ${dtype} cannot hold a ${data.constructor.name}`);
 }
 
-interface Initializer {
+export interface Initializer {
   readonly name: string;
   readonly dtype: DType;
   readonly shape: readonly number[];
   readonly data: ConstData;
 }
 
-interface NodeRec {
+export interface NodeRec {
   readonly op: string;
-  readonly inputs: readonly string[];
+  inputs: string[];
   readonly outputs: readonly string[];
   readonly attrs: Attr[];
   readonly domain?: string;
@@ -101,10 +101,14 @@ export class GraphBuilder {
   private readonly outputs: OnnxValue[] = [];
   private readonly inits = new Map<string, Initializer>();
   private readonly nodes: NodeRec[] = [];
+  /** Symbolic dims of graph inputs/outputs: value name → (axis → dim_param). */
+  private readonly dimParams = new Map<string, Map<number, string>>();
   private readonly byContent = new Map<string, OnnxValue>();
   private readonly byArray = new WeakMap<object, Map<string, OnnxValue>>();
   private readonly used = new Set<string>();
   private counter = 0;
+  /** How many nodes nodeFirst() has placed at the front. */
+  private prefixCount = 0;
 
   constructor(readonly graphName = 'segface') {}
 
@@ -175,8 +179,52 @@ export class GraphBuilder {
     const ins = inputs.map((x) => (x === null ? '' : typeof x === 'string' ? x : x.name));
     const as: Attr[] = [];
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) as.push(attr(k, v));
-    this.nodes.push({ op, inputs: ins, outputs: outs, attrs: as, domain });
+    this.nodes.push({ op, inputs: [...ins], outputs: outs, attrs: as, domain });
     return outs;
+  }
+
+  // ---- rewriting hooks (dynamic batch) ---------------------------------------------------
+
+  /** The recorded nodes, in order (inputs may be rewritten through replaceInput). */
+  get nodeList(): readonly Readonly<NodeRec>[] {
+    return this.nodes;
+  }
+
+  get inputList(): readonly OnnxValue[] {
+    return this.inputs;
+  }
+
+  get outputList(): readonly OnnxValue[] {
+    return this.outputs;
+  }
+
+  initializerOf(name: string): Initializer | undefined {
+    return this.inits.get(name);
+  }
+
+  replaceInput(nodeIndex: number, slot: number, name: string): void {
+    this.nodes[nodeIndex]!.inputs[slot] = name;
+  }
+
+  /** Records a node like node(), but places it first (it may only read graph inputs/constants). */
+  nodeFirst(op: string, inputs: readonly (OnnxValue | string)[], attrs: Record<string, AttrValue | undefined> = {}): string {
+    const before = this.nodes.length;
+    const [out] = this.node(op, inputs, attrs);
+    const rec = this.nodes.splice(before, 1)[0]!;
+    this.nodes.splice(this.prefixCount++, 0, rec);
+    return out!;
+  }
+
+  /** How many nodes nodeFirst() has placed at the front. */
+  get prefixLength(): number {
+    return this.prefixCount;
+  }
+
+  /** Makes dim `axis` of a graph input or output symbolic (e.g. 'batch'). */
+  setDimParam(valueName: string, axis: number, param: string): void {
+    let m = this.dimParams.get(valueName);
+    if (!m) this.dimParams.set(valueName, (m = new Map()));
+    m.set(axis, param);
   }
 
   /** Marks a value as a graph output under `name` (an Identity node renames it). */
@@ -218,7 +266,12 @@ export class GraphBuilder {
       type: {
         tensorType: {
           elemType: ELEM_TYPE[v.dtype],
-          shape: { dim: v.shape.map((d) => ({ dimValue: d })) },
+          shape: {
+            dim: v.shape.map((d, i) => {
+              const p = this.dimParams.get(v.name)?.get(i);
+              return p ? { dimParam: p } : { dimValue: d };
+            }),
+          },
         },
       },
     });

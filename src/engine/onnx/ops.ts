@@ -225,8 +225,9 @@ export class OnnxOps implements Ops<OnnxValue> {
     if (oh === h && ow === w) return x; // PyTorch maps every pixel onto itself at scale 1
     // half_pixel with ORT's clamp of negative source coordinates to 0 is PyTorch's
     // align_corners=False rule src = max(0, (dst + 0.5)·in/out − 0.5), including for out = 1.
-    return this.node('Resize', [x, null, null, this.ints([n, c, oh, ow])], [n, c, oh, ow], x.dtype, {
-      mode: 'linear', coordinate_transformation_mode: 'half_pixel',
+    // sizes for the spatial axes only (opset 18 `axes`), so the graph carries no batch size here.
+    return this.node('Resize', [x, null, null, this.ints([oh, ow])], [n, c, oh, ow], x.dtype, {
+      mode: 'linear', coordinate_transformation_mode: 'half_pixel', axes: [2, 3],
     });
   }
 

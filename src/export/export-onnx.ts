@@ -7,7 +7,6 @@ import type { StateDict } from '../io/host-tensor.js';
 import { classNames, type HeadKind } from '../model/classes.js';
 import type { SegFace } from '../model/segface.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../image/preprocess.js';
-import { DYNAMIC_BUILD_BATCHES, makeBatchDynamic } from './dynamic-batch.js';
 
 const { onnx } = onnxProto;
 
@@ -50,28 +49,18 @@ export function exportOnnx(net: SegFace, weights: StateDict, opts: ExportOptions
   const r = opts.resolution;
   const dtype = opts.fp16 ? 'float16' : 'float32';
   const weightDType = opts.fp16 || opts.fp16Weights ? 'float16' : 'float32';
-  const build = (n: number) => buildOnnxGraph(net, weights, [n, 3, r, r], { dtype, weightDType, inputName: EXPORT_INPUT });
-  let bytes: Uint8Array;
-  let outputName: string;
-  let outShape: number[];
-  let batch: number | string;
-  if (opts.dynamicBatch) {
-    const [b0, b1] = DYNAMIC_BUILD_BATCHES;
-    const g0 = build(b0);
-    const g1bytes = build(b1).bytes;
-    bytes = makeBatchDynamic(g0.bytes, g1bytes);
-    outputName = g0.outputs[0]!.name;
-    outShape = g0.outputs[0]!.shape;
-    batch = 'batch';
-  } else {
-    const n = opts.batch ?? 1;
-    if (!Number.isInteger(n) || n < 1) throw new Error(`batch ${n} is not a positive integer`);
-    const g = build(n);
-    bytes = g.bytes;
-    outputName = g.outputs[0]!.name;
-    outShape = g.outputs[0]!.shape;
-    batch = n;
+  if (!opts.dynamicBatch && opts.batch !== undefined && (!Number.isInteger(opts.batch) || opts.batch < 1)) {
+    throw new Error(`batch ${opts.batch} is not a positive integer`);
   }
+  // The engine's builder makes the batch symbolic itself (it traces the model twice).
+  const g = buildOnnxGraph(net, weights, [opts.batch ?? 1, 3, r, r], {
+    dtype, weightDType, inputName: EXPORT_INPUT, dynamicBatch: opts.dynamicBatch ?? false,
+  });
+  const dim = (d: number): number | string => (d === -1 ? 'batch' : d);
+  const bytes = g.bytes;
+  const outputName = g.outputs[0]!.name;
+  const outShape = g.outputs[0]!.shape.map(dim);
+  const batch = dim(g.inputShape[0]!);
   const head = opts.head ?? net.head;
   const metadata: Record<string, string> = {
     'segface.model': opts.modelId ?? '',

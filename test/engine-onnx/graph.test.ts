@@ -190,3 +190,7 @@ test('weightDType float16: large kernels stored as float16, small ones and the a
   assertClose(outs[1]!, outs[0]!, 1e-6, 'float16-stored weights compute in float32');
   assert.ok(outs[1]!.some((v, i) => v !== outs[2]![i]), 'the float16 weights were really rounded');
 });
+
+test('a model ORT cannot load fails with a clear message', async () => {
+  await assert.rejects(createSession(Uint8Array.from([1, 2, 3])), /ONNX Runtime could not load the model \(3 bytes\)/);
+});

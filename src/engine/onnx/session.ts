@@ -42,12 +42,17 @@ export interface RawOutputTensor {
 }
 
 export async function createSession(bytes: Uint8Array, opts: SessionOptions = {}): Promise<OnnxSession> {
-  const s = await ort.InferenceSession.create(bytes, {
-    graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
-    executionProviders: opts.executionProviders ?? ['cpu'],
-    logSeverityLevel: opts.logSeverityLevel ?? 3,
-    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
-  });
+  let s: ort.InferenceSession;
+  try {
+    s = await ort.InferenceSession.create(bytes, {
+      graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+      executionProviders: opts.executionProviders ?? ['cpu'],
+      logSeverityLevel: opts.logSeverityLevel ?? 3,
+      ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    });
+  } catch (e) {
+    throw new Error(`ONNX Runtime could not load the model (${bytes.byteLength} bytes): ${(e as Error).message}`);
+  }
   return { inputNames: [...s.inputNames], outputNames: [...s.outputNames], inner: s };
 }
 

@@ -43,7 +43,7 @@ export function bytesPerElement(dtype: DType): number {
   return BYTES[dtype];
 }
 
-/** The typed array a dtype's host data lives in (float16/bfloat16 as raw 16-bit words). */
+/** Checks that host data is held in dtype's typed array (float16/bfloat16 as raw 16-bit words). */
 export function checkDataFits(data: ConstData, dtype: DType): void {
   const ok =
     (dtype === 'float32' && data instanceof Float32Array) ||
@@ -155,11 +155,6 @@ export class GraphBuilder {
       m.set(sig, v);
     }
     return v;
-  }
-
-  /** Host data behind a value when it is an initializer (lets ops pre-transpose weights). */
-  constantData(v: OnnxValue): ConstData | undefined {
-    return this.inits.get(v.name)?.data;
   }
 
   /** Records a node; returns its output names (fresh unless given). */

@@ -1,7 +1,7 @@
 // Ops<T> as an ONNX graph builder: every call records nodes and returns a symbolic value whose
 // shape is inferred here, statically. Semantics follow PyTorch (see the doc comments in ops.ts).
 import { pair, type Conv2dOptions, type ConvTranspose2dOptions, type DType, type Ops, type Pair } from '../ops.js';
-import { GraphBuilder, elemType, type AttrValue, type ConstData, type OnnxValue } from './graph.js';
+import { GraphBuilder, elemType, type AttrValue, type OnnxValue } from './graph.js';
 import { convertData, naturalDType, typedData } from './host-data.js';
 import { broadcastShapes, isFloat, normDim, numelOf, promoteTypes, sameShape, windowOut } from './shape.js';
 
@@ -473,6 +473,3 @@ export class OnnxOps implements Ops<OnnxValue> {
     return x;
   }
 }
-
-/** Host data behind a value, for tests and constant checks. */
-export type { ConstData };

@@ -189,6 +189,9 @@ test('weightDType float16: large kernels stored as float16, small ones and the a
   }
   assertClose(outs[1]!, outs[0]!, 1e-6, 'float16-stored weights compute in float32');
   assert.ok(outs[1]!.some((v, i) => v !== outs[2]![i]), 'the float16 weights were really rounded');
+  const kept = buildOnnxGraph(model, sd, [1, 3, 4, 4], { weightDType: 'float16', keepFloat32: (k) => k === '1.weight' });
+  const w = onnx.ModelProto.decode(kept.bytes).graph!.initializer!.find((t) => t.name === '1.weight')!;
+  assert.equal(w.dataType, onnx.TensorProto.DataType.FLOAT, 'keepFloat32 keeps a key in float32');
 });
 
 test('a model ORT cannot load fails with a clear message', async () => {

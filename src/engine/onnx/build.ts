@@ -20,6 +20,8 @@ export interface BuildOptions {
   dtype?: 'float32' | 'float16';
   /** Storage dtype of weight matrices and kernels (default: the compute dtype); see OnnxCtxOptions. */
   weightDType?: 'float32' | 'float16';
+  /** Weights kept in float32 under weightDType float16 (pass a matching cache key `extra`). */
+  keepFloat32?: (key: string) => boolean;
   /** Also expose every ctx.record()ed value as a graph output (named as recorded). */
   recordIntermediates?: boolean;
   /**
@@ -65,7 +67,7 @@ function trace(model: ForwardModel, weights: StateDict, inputShape: readonly num
   const dtype = opts.dtype ?? 'float32';
   const graph = new GraphBuilder();
   const ops = new OnnxOps(graph, dtype);
-  const ctx = onnxCtx(ops, weights, { floatDType: dtype, storeDType: opts.weightDType ?? dtype });
+  const ctx = onnxCtx(ops, weights, { floatDType: dtype, storeDType: opts.weightDType ?? dtype, keepFloat32: opts.keepFloat32 });
   const input = graph.input(opts.inputName ?? 'input', inputShape, 'float32');
   const result = model.forward(ctx, ops.cast(input, dtype));
   const outs = namedOutputs(result);

@@ -22,6 +22,8 @@ export interface OnnxCtxOptions {
    * each weight (folded by ORT at load) keeps the arithmetic in float32.
    */
   storeDType?: 'float32' | 'float16';
+  /** State-dict keys to keep in the compute dtype even when storeDType says otherwise. */
+  keepFloat32?: (key: string) => boolean;
 }
 
 /**
@@ -47,7 +49,7 @@ export function onnxCtx(ops: OnnxOps, weights: StateDict, opts: OnnxCtxOptions =
       const t = weights.get(key);
       if (!t) throw new Error(`the weights have no entry ${key}`);
       const float = isFloat(t.dtype);
-      const dtype = !float ? t.dtype : t.shape.length >= 2 && t.data.length >= MIN_STORE_ELEMENTS ? storeDType : floatDType;
+      const dtype = !float ? t.dtype : t.shape.length >= 2 && t.data.length >= MIN_STORE_ELEMENTS && !opts.keepFloat32?.(key) ? storeDType : floatDType;
       const data = convertData(t.data, t.dtype, dtype);
       const v = ops.cast(ops.graph.initializer(data, t.shape, dtype, key), float ? floatDType : dtype);
       bound.set(key, v);

@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readTrainCheckpoint } from '../../src/train/checkpoint.js';
-import { tinySynthSet } from './train-helpers.js';
+import { tempDir, tinySynthSet } from './train-helpers.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -40,7 +39,7 @@ async function waitFor(cond: () => boolean, what: string, run: ReturnType<typeof
 
 test('a run killed with SIGKILL mid-epoch and resumed ends with all epochs, losing only the one in progress', async () => {
   const data = await tinySynthSet();
-  const logs = mkdtempSync(join(tmpdir(), 'segface-kill-'));
+  const logs = tempDir('segface-kill-');
   const dir = join(logs, 'ckpts', 'k');
   const run = start(trainArgs(data, logs));
   await waitFor(() => existsSync(join(dir, 'model_0.pt')), 'the first checkpoint', run);
@@ -65,7 +64,7 @@ test('a run killed with SIGKILL mid-epoch and resumed ends with all epochs, losi
 
 test('Ctrl-C (SIGINT) saves the weights and exits cleanly', async () => {
   const data = await tinySynthSet();
-  const logs = mkdtempSync(join(tmpdir(), 'segface-int-'));
+  const logs = tempDir('segface-int-');
   const dir = join(logs, 'ckpts', 'k');
   const run = start(trainArgs(data, logs));
   await waitFor(() => existsSync(join(dir, 'model_0.pt')), 'the first checkpoint', run);

@@ -1,16 +1,26 @@
 // Shared set-up for the training tests: one tiny synthetic CelebAMask-HQ-layout set per process.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSynthCelebA } from '../../src/data/synth/write.js';
 import type { TrainConfig } from '../../src/train/config.js';
 
 let cached: Promise<string> | undefined;
+const temps: string[] = [];
+// Checkpoints are ~85 MB each: remove every temp folder when the test process ends.
+process.on('exit', () => { for (const d of temps) rmSync(d, { recursive: true, force: true }); });
+
+/** A fresh temp folder, removed when the process exits. */
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(d);
+  return d;
+}
 
 /** 10 images at 64 px: 8 train, 1 val, 1 test. */
 export function tinySynthSet(): Promise<string> {
   cached ??= (async () => {
-    const root = join(mkdtempSync(join(tmpdir(), 'segface-train-')), 'synth');
+    const root = join(tempDir('segface-train-'), 'synth');
     await writeSynthCelebA({ out: root, n: 10, resolution: 64, seed: 3 });
     return root;
   })();

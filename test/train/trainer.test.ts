@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pickleLoad, TorchTensor } from '../../src/engine/torch/index.js';
 import { readCheckpoint } from '../../src/io/checkpoint.js';
@@ -9,11 +8,11 @@ import type { HostTensor } from '../../src/io/host-tensor.js';
 import { Counter } from '../../src/io/py-values.js';
 import { readTrainCheckpoint, writeTrainCheckpoint } from '../../src/train/checkpoint.js';
 import { runTraining } from '../../src/train/trainer.js';
-import { tinyConfig, tinySynthSet } from './train-helpers.js';
+import { tempDir, tinyConfig, tinySynthSet } from './train-helpers.js';
 
 test('trains MobileNet SegFace on a tiny synthetic set, checkpoints, resumes, and the files load in TS and libtorch', async () => {
   const data = await tinySynthSet();
-  const logs = mkdtempSync(join(tmpdir(), 'segface-run-'));
+  const logs = tempDir('segface-run-');
   // 3 epochs × 4 steps (8 images, batch 2) with CE + Dice + consensus, validating on the last.
   const first = await runTraining(tinyConfig(data, logs, { epochs: 3, loss: 'ce_dice+consensus', consensusBlobs: 'components' }));
   assert.equal(first.records.length, 3);

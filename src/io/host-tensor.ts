@@ -27,7 +27,7 @@ export function hostTensor(dtype: DType, shape: readonly number[], data: HostDat
   return { dtype, shape: [...shape], data };
 }
 
-function halfToFloat(h: number): number {
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;

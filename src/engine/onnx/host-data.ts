@@ -1,6 +1,7 @@
 // Host-side helpers for constants: typed scalars/arrays per dtype and float16 encoding.
 import type { DType } from '../ops.js';
 import type { ConstData } from './graph.js';
+import { halfToFloat } from '../../io/host-tensor.js';
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -106,11 +107,4 @@ export function convertData(data: ConstData, from: DType, to: DType): ConstData 
   return typedData(nums, to);
 }
 
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
+export { halfToFloat };

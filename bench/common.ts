@@ -1,7 +1,7 @@
 // Shared by the bench scripts: flags, medians, the Python reference as a child process (its own
 // process so ru_maxrss is that run's peak), weight files shared by both sides, and a table printer.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -39,9 +39,26 @@ export async function timeRuns(f: () => unknown, runs: number, warmup: number): 
   return out;
 }
 
-/** Peak resident set of this process so far, MiB (Linux VmHWM). */
+function procStatusMb(field: string): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Peak resident set of this process so far, MiB: VmHWM, not getrusage's maxrss, which Linux
+ * carries over from the parent through fork+exec (a big parent would hide the child's peak).
+ */
 export function peakRssMb(): number {
-  return process.resourceUsage().maxRSS / 1024;
+  return procStatusMb('VmHWM') ?? process.resourceUsage().maxRSS / 1024;
+}
+
+/** Current resident set, MiB. */
+export function rssMb(): number {
+  return procStatusMb('VmRSS') ?? process.memoryUsage().rss / 2 ** 20;
 }
 
 /** bench/reference.py <cmd> ...args → its JSON line. */

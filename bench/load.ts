@@ -12,7 +12,7 @@ import { stateDictFromCheckpoint } from '../src/io/checkpoint.js';
 import { allocHostData, hostTensor, isHostTensor, numel, type StateDict } from '../src/io/host-tensor.js';
 import { OrderedDict, type PyValue } from '../src/io/py-values.js';
 import { buildSegFace } from '../src/model/build.js';
-import { BENCH_DIR, flag, has, median, peakRssMb, printTable, reference, runMain } from './common.js';
+import { BENCH_DIR, flag, has, median, peakRssMb, printTable, rssMb, reference, runMain } from './common.js';
 
 const TARGET_SECONDS = 1.5;
 const TARGET_PEAK = 1.3;
@@ -52,18 +52,15 @@ function writeTrainingCheckpoint(path: string): void {
 
 function tensorBytes(v: PyValue): number {
   if (isHostTensor(v)) return v.data.byteLength;
-  if (v instanceof Map) return [...v.values()].reduce((a, x) => a + tensorBytes(x), 0);
-  if (Array.isArray(v)) {
-    let n = 0;
-    for (const x of v as PyValue[]) n += tensorBytes(x);
-    return n;
-  }
-  return 0;
+  let n = 0;
+  if (v instanceof Map) for (const x of v.values()) n += tensorBytes(x);
+  else if (Array.isArray(v)) for (const x of v as PyValue[]) n += tensorBytes(x);
+  return n;
 }
 
 /** Child: one load, JSON line out. */
 function child(file: string): void {
-  const base = peakRssMb();
+  const base = rssMb();
   const t0 = performance.now();
   const obj = readCheckpointFile(file);
   const sd = stateDictFromCheckpoint(obj, file); // what a training resume does next

@@ -239,8 +239,20 @@ def median(xs):
     return sorted(xs)[len(xs) // 2]
 
 
-def peak_mb():
+def status_mb(field):
+    # VmHWM rather than ru_maxrss: Linux carries maxrss over from the parent through fork+exec.
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_mb():
+    return status_mb('VmHWM')
 
 
 def cmd_infer(a):
@@ -290,7 +302,7 @@ def cmd_train(a):
 
 
 def cmd_load(a):
-    base = peak_mb()
+    base = status_mb('VmRSS')
     t0 = time.perf_counter()
     obj = torch.load(a.weights, weights_only=not a.full)
     dt = time.perf_counter() - t0

@@ -1,0 +1,78 @@
+// One training step (forward, 0.5·CE + 0.5·Dice, backward, AdamW) on libtorch through our
+// engine vs bench/reference.py (PyTorch eager), CPU, same weights, same threads, batch 2.
+// Each side of each configuration is its own process (peak RSS is its own).
+//   npm run bench -- train [--models mobilenet] [--sizes 256,512] [--batch 2] [--threads 2]
+//     [--runs 10] [--warmup 2] [--channels-last]  (the last for the reference only)
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { AdamW, fromData, loadTorch, setNumThreads, tidy } from '../src/engine/torch/index.js';
+import { readStateDictFile } from '../src/io/files.js';
+import { buildSegFace } from '../src/model/build.js';
+import { Rng } from '../src/model/init.js';
+import { crossEntropy, diceLoss } from '../src/train/losses.js';
+import { TorchModelState } from '../src/train/torch-model.js';
+import { flag, has, median, peakRssMb, printTable, reference, runMain, sharedWeights, timeRuns } from './common.js';
+
+async function child(): Promise<void> {
+  const [model, weights] = [flag('model', 'mobilenet'), flag('weights', '')];
+  const [res, batch] = [Number(flag('res', '512')), Number(flag('batch', '2'))];
+  const { ops } = loadTorch();
+  setNumThreads(Number(flag('threads', '2')));
+  const net = buildSegFace({ model, head: 'celeb', resolution: res });
+  const state = new TorchModelState(net, readStateDictFile(weights), ops);
+  const opt = new AdamW(state.params, { lr: 1e-4, weightDecay: 1e-5 });
+  const ctx = state.ctx(true);
+  const rng = new Rng(0);
+  const x = fromData(new Float32Array(batch * 3 * res * res).map(() => rng.normal()), [batch, 3, res, res], 'float32');
+  const hostLabels = new Int32Array(batch * res * res).map(() => Math.floor(rng.uniform() * 19));
+  const labels = fromData(BigInt64Array.from(hostLabels, (v) => BigInt(v)), [batch, res, res], 'int64');
+  let firstLoss = NaN;
+  const step = () => {
+    const loss = tidy(() => {
+      const z = net.forward(ctx, x); // [B,19,R,R]
+      const l = ops.add(ops.mul(crossEntropy(ops, z, labels), 0.5), ops.mul(diceLoss(ops, z, labels), 0.5));
+      opt.zeroGrad();
+      l.backward();
+      return l.item();
+    });
+    opt.step();
+    if (Number.isNaN(firstLoss)) firstLoss = loss;
+  };
+  const times = await timeRuns(step, Number(flag('runs', '10')), Number(flag('warmup', '2')));
+  console.log(JSON.stringify({ median_s: median(times), runs: times.length, peak_mb: peakRssMb(), first_loss: firstLoss }));
+}
+
+function ours(args: string[]): Record<string, number> {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`train child failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
+}
+
+async function main(): Promise<void> {
+  if (has('child')) return child();
+  const models = flag('models', 'mobilenet').split(',');
+  const sizes = flag('sizes', '256,512').split(',').map(Number);
+  const batch = Number(flag('batch', '2'));
+  const threads = Number(flag('threads', '2'));
+  const runs = Number(flag('runs', '10'));
+  const warmup = Number(flag('warmup', '2'));
+  const channelsLast = has('channels-last');
+  const rows: (string | number)[][] = [];
+  const ratios: string[] = [];
+  for (const model of models) {
+    const { path } = sharedWeights(model);
+    for (const res of sizes) {
+      const common = { model, weights: path, res, batch, threads, runs, warmup };
+      const ref = reference('train', { ...common, 'channels-last': channelsLast });
+      const o = ours(Object.entries(common).flatMap(([k, v]) => [`--${k}`, String(v)]));
+      const ratio = ref.median_s! / o.median_s!;
+      rows.push([model, res, batch, runs, o.median_s!, ref.median_s!, ratio, o.peak_mb!, ref.peak_mb!]);
+      ratios.push(`ratio train_${model}_${res}_b${batch}: ${ratio.toFixed(3)}`);
+    }
+  }
+  printTable(`training step (fwd, 0.5 CE + 0.5 Dice, bwd, AdamW), CPU, ${threads} threads, median after ${warmup} warm-up${channelsLast ? ', reference channels-last' : ''}; ratio = reference time / our time (>1: ours faster)`,
+    ['model', 'res', 'batch', 'runs', 'ours s/step', 'ref s/step', 'ratio', 'ours peak MB', 'ref peak MB'], rows);
+  for (const r of ratios) console.log(r);
+}
+
+runMain(import.meta.url, main);

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { fromData, loadTorch, setNumThreads, tidy } from '../src/engine/torch/index.js';
 import { blobsFromLabels, consensusLoss } from '../src/train/consensus.js';
 import { planBlobs } from '../src/train/blob-plan.js';
+import { printTable } from './common.js';
 
 /** Reference forward+backward seconds (spec §7, α=10 β=5 idx/idx, blob = class). */
 export const REFERENCE_SECONDS: Record<number, number> = { 128: 1.0, 256: 5.8, 512: 56 };
@@ -99,15 +100,19 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '10'));
   const sizes = arg('sizes', '128,512').split(',').map(Number);
   let ratio512: number | undefined;
+  const rows: (string | number)[][] = [];
   for (const size of sizes) {
     for (const mode of ['class', 'components'] as const) {
       const r = benchConsensus(size, mode, runs);
-      const ref = r.referenceSeconds ? ` (reference ${r.referenceSeconds} s, ${(r.referenceSeconds / r.medianSeconds).toFixed(1)}× faster)` : '';
-      console.log(`consensus fwd+bwd B=4 C=19 ${size}² ${mode} blobs=${r.blobs}: median ${(r.medianSeconds * 1000).toFixed(1)} ms over ${runs} runs${ref}`);
-      if (size === 512 && mode === 'class') ratio512 = r.medianSeconds / r.referenceSeconds!;
+      const ratio = r.referenceSeconds ? r.referenceSeconds / r.medianSeconds : NaN;
+      rows.push([size, mode, r.blobs, runs, r.medianSeconds * 1000, r.referenceSeconds ?? NaN, ratio]);
+      if (size === 512 && mode === 'class') ratio512 = ratio;
     }
   }
-  if (ratio512 !== undefined) console.log(`ratio consensus: ${ratio512.toFixed(5)}`);
+  printTable('consensus loss fwd+bwd, B=4 C=19, libtorch float32; reference = spec §7 timing (blob = class mask); ratio = reference time / our time (>1: ours faster)',
+    ['size', 'blobs from', 'blobs', 'runs', 'ours ms', 'ref s', 'ratio'], rows);
+  // Spec §7 reference: 56 s at 512²; target ≥ 30×.
+  if (ratio512 !== undefined) console.log(`ratio consensus: ${ratio512.toFixed(1)}`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

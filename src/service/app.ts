@@ -165,6 +165,8 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
     });
     try {
       const out = await Promise.race([job, timeout]);
+      // A parse that blocked the event loop past the deadline settles before the timer can fire.
+      if (performance.now() - started > limits.timeoutMs) throw new HttpError(503, `timed out after ${limits.timeoutMs} ms`);
       return reply.headers({ 'x-segface-model': parser.modelId, 'x-segface-size': out.size }).type(out.type).send(out.body);
     } finally {
       clearTimeout(timer);

@@ -6,7 +6,11 @@ import { pathToFileURL } from 'node:url';
 import { fromData, loadTorch, setNumThreads, tidy } from '../src/engine/torch/index.js';
 import { blobsFromLabels, consensusLoss } from '../src/train/consensus.js';
 import { planBlobs } from '../src/train/blob-plan.js';
-import { printTable } from './common.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeNpyFile } from '../src/io/files.js';
+import { hostTensor } from '../src/io/host-tensor.js';
+import { BENCH_DIR, flag, printTable, reference } from './common.js';
 
 /** Reference forward+backward seconds (spec §7, α=10 β=5 idx/idx, blob = class). */
 export const REFERENCE_SECONDS: Record<number, number> = { 128: 1.0, 256: 5.8, 512: 56 };
@@ -54,28 +58,36 @@ export interface ConsensusBench {
   blobs: number;
   mode: 'class' | 'components';
   medianSeconds: number;
+  /** The loss value (to compare with the same-run reference). */
+  loss: number;
   referenceSeconds?: number;
+}
+
+/** Labels [4,size,size] and logits [4,19,size,size]: noise plus a true-class bias, like a half-trained network (spec §7). */
+export function consensusInputs(size: number, n = 4, c = 19): { labels: Int32Array; logits: Float32Array } {
+  const labels = faceLayout(n, size, c);
+  const logits = new Float32Array(n * c * size * size);
+  let s = 7;
+  for (let b = 0; b < n; b++) for (let k = 0; k < c; k++) for (let p = 0; p < size * size; p++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    logits[(b * c + k) * size * size + p] = (s / 2 ** 32 - 0.5) * 2 + (labels[b * size * size + p] === k ? 2 : 0);
+  }
+  return { labels, logits };
 }
 
 /** Times forward+backward (including the host-side blob plan) at one size. */
 export function benchConsensus(size: number, mode: 'class' | 'components', runs = 10, warmup = 2): ConsensusBench {
   const { ops } = loadTorch();
   const [n, c] = [4, 19];
-  const labels = faceLayout(n, size, c);
+  const { labels, logits } = consensusInputs(size, n, c);
   const blobs = blobsFromLabels(labels, n, size, size, mode);
-  const logits = new Float32Array(n * c * size * size);
-  let s = 7;
-  for (let b = 0; b < n; b++) for (let k = 0; k < c; k++) for (let p = 0; p < size * size; p++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    // Noise plus a bias towards the true class, like a half-trained network (spec §7).
-    logits[(b * c + k) * size * size + p] = (s / 2 ** 32 - 0.5) * 2 + (labels[b * size * size + p] === k ? 2 : 0);
-  }
   const o = { alpha: 10, beta: 5, reducePixel: 'idx', reducePixelKl: 'idx' } as const;
   const z = fromData(logits, [n, c, size, size], 'float32', { requiresGrad: true });
   const times: number[] = [];
+  let loss = NaN;
   for (let i = 0; i < warmup + runs; i++) {
     const t0 = performance.now();
-    tidy(() => {
+    loss = tidy(() => {
       const plan = planBlobs(blobs, labels, n, c, size, size, o);
       const r = consensusLoss(ops, z, blobs, labels, o, plan);
       z.grad = null;
@@ -86,7 +98,7 @@ export function benchConsensus(size: number, mode: 'class' | 'components', runs 
   }
   const nb = new Set(Array.from(blobs as ArrayLike<number>)).size;
   z.dispose();
-  return { size, blobs: nb, mode, medianSeconds: median(times), referenceSeconds: mode === 'class' ? REFERENCE_SECONDS[size] : undefined };
+  return { size, blobs: nb, mode, loss, medianSeconds: median(times), referenceSeconds: mode === 'class' ? REFERENCE_SECONDS[size] : undefined };
 }
 
 async function main(): Promise<void> {
@@ -105,12 +117,24 @@ async function main(): Promise<void> {
     for (const mode of ['class', 'components'] as const) {
       const r = benchConsensus(size, mode, runs);
       const ratio = r.referenceSeconds ? r.referenceSeconds / r.medianSeconds : NaN;
-      rows.push([size, mode, r.blobs, runs, r.medianSeconds * 1000, r.referenceSeconds ?? NaN, ratio]);
+      let py: Record<string, number> | undefined;
+      if (mode === 'class' && !process.argv.includes('--no-python')) {
+        // Same-run reference: a plain per-blob PyTorch version written from the spec (bench/reference.py).
+        const { labels, logits } = consensusInputs(size);
+        mkdirSync(BENCH_DIR, { recursive: true });
+        const [lp, zp] = [join(BENCH_DIR, `consensus-labels-${size}.npy`), join(BENCH_DIR, `consensus-logits-${size}.npy`)];
+        writeNpyFile(lp, hostTensor('int32', [4, size, size], labels));
+        writeNpyFile(zp, hostTensor('float32', [4, 19, size, size], logits));
+        const pyRuns = size >= 512 ? Number(flag('python-runs-512', '3')) : runs;
+        py = reference('consensus', { labels: lp, input: zp, threads: 1, runs: pyRuns, warmup: 1 });
+      }
+      rows.push([size, mode, r.blobs, runs, r.medianSeconds * 1000, r.referenceSeconds ?? NaN, ratio,
+        py ? py.median_s! : NaN, py ? py.median_s! / r.medianSeconds : NaN, py ? Math.abs(py.loss! - r.loss) : NaN]);
       if (size === 512 && mode === 'class') ratio512 = ratio;
     }
   }
-  printTable('consensus loss fwd+bwd, B=4 C=19, libtorch float32; reference = spec §7 timing (blob = class mask); ratio = reference time / our time (>1: ours faster)',
-    ['size', 'blobs from', 'blobs', 'runs', 'ours ms', 'ref s', 'ratio'], rows);
+  printTable('consensus loss fwd+bwd, B=4 C=19, libtorch float32, 1 thread; spec ref = spec §7 timing of the original (blob = class mask); plain torch = bench/reference.py per-blob version timed now; ratio = reference time / our time (>1: ours faster)',
+    ['size', 'blobs from', 'blobs', 'runs', 'ours ms', 'spec ref s', 'ratio', 'plain torch s', 'ratio vs plain', '|Δloss|'], rows);
   // Spec §7 reference: 56 s at 512²; target ≥ 30×.
   if (ratio512 !== undefined) console.log(`ratio consensus: ${ratio512.toFixed(1)}`);
 }

@@ -319,11 +319,50 @@ def cmd_load(a):
     return {'seconds': dt, 'peak_mb': peak_mb(), 'base_mb': base, 'tensor_mb': n / 2**20}
 
 
+def cmd_consensus(a):
+    """Consensus loss (spec consensus-loss.md §3, idx/idx), one plain masked pass per blob id,
+    written from the spec; blob ids = the label map (blob = class mask)."""
+    labels = torch.from_numpy(np.load(a.labels).astype(np.int64))  # [N,H,W]
+    z0 = torch.from_numpy(np.load(a.input))  # [N,C,H,W]
+    n, c = z0.shape[:2]
+    alpha, beta = 10.0, 5.0
+
+    def loss_of(z):
+        p = torch.softmax(z, 1)
+        logp = torch.log(p)
+        total = z.new_zeros(())
+        ids = torch.unique(labels)
+        for k in ids.tolist():
+            mk = (labels == k).unsqueeze(1).to(z.dtype)  # [N,1,H,W]
+            m = mk.sum((2, 3))  # [N,1]
+            valid = (m > 0).to(z.dtype)
+            q = (p * mk).sum((2, 3)) / m.clamp(min=1) * valid  # [N,C]
+            y = int(k)
+            a_k = -(torch.log(q[:, y].clamp(min=1e-30)) * valid[:, 0]).sum() / n
+            logq = torch.where(q > 0, torch.log(q.clamp(min=1e-30)), torch.zeros_like(q))
+            kl = (q[:, :, None, None] * (logq[:, :, None, None] - logp) * mk).sum()
+            d_k = kl / (c * m.sum())
+            total = total + alpha * a_k + beta * d_k
+        return total / len(ids)
+
+    times, value = [], None
+    for i in range(a.warmup + a.runs):
+        z = z0.clone().requires_grad_(True)
+        t0 = time.perf_counter()
+        loss = loss_of(z)
+        loss.backward()
+        if i >= a.warmup:
+            times.append(time.perf_counter() - t0)
+        value = loss.item()
+    return {'median_s': median(times), 'runs': len(times), 'peak_mb': peak_mb(), 'loss': value}
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('cmd', choices=['infer', 'train', 'load'])
+    ap.add_argument('cmd', choices=['infer', 'train', 'load', 'consensus'])
     ap.add_argument('--model', default='mobilenet')
-    ap.add_argument('--weights', required=True)
+    ap.add_argument('--weights')
+    ap.add_argument('--labels')
     ap.add_argument('--res', type=int, default=512)
     ap.add_argument('--batch', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
@@ -336,7 +375,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
-    r = {'infer': cmd_infer, 'train': cmd_train, 'load': cmd_load}[a.cmd](a)
+    r = {'infer': cmd_infer, 'train': cmd_train, 'load': cmd_load, 'consensus': cmd_consensus}[a.cmd](a)
     r['torch'] = torch.__version__
     print(json.dumps(r))
 

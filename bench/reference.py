@@ -178,7 +178,7 @@ class Backbone(nn.Module):
             self.net = nn.Sequential(m.features, m.norm)  # backbone.0 / backbone.1 (norm unused)
             self.tap_channels = [128, 256, 512, 1024]
         else:
-            raise SystemExit(f'reference.py: backbone {name} is not in the reference (mobilenet, swin_base)')
+            raise SystemExit(f'reference.py: backbone {name} is not in the reference (mobilenet, swin_base); time ours alone with --no-reference')
 
     def forward(self, x):
         out = []

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       const ips = batch / Number(o.median_s);
       const refIps = ref ? batch / ref.median_s! : NaN;
       rows.push([model, batch, runs, ips, refIps, ips / refIps, Number(o.peak_mb), ref?.peak_mb ?? NaN,
-        Number(o.maxDiff), (ips * total) / 1e9, (100 * ips * total) / 1e9 / peak]);
+        ref ? Number(o.maxDiff) : '-', (ips * total) / 1e9, (100 * ips * total) / 1e9 / peak]);
       if (ref) ratios.push(`ratio infer_${model}_${res}_b${batch}: ${(ips / refIps).toFixed(3)}`);
       if (device === 'cuda' && model === 'mobilenet') console.log(`cuda ${model} ${res} batch ${batch}: ${fmt(ips)} FPS (paper: ${PAPER_FPS})`);
     }

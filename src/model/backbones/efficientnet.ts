@@ -4,7 +4,7 @@
 // torchvision does (rate · block_id / total); the classifier's dropout is not part of features.
 import type { Ctx, TensorLike } from '../../engine/ops.js';
 import { Layer, Sequential } from '../module.js';
-import { Backbone, linearDropRate } from './backbone.js';
+import { FeaturesBackbone, linearDropRate } from './backbone.js';
 import { convBnAct, SqueezeExcitation, type BnConfig } from './conv-norm-act.js';
 
 const BN: BnConfig = { eps: 1e-3, momentum: 0.1 };
@@ -54,10 +54,9 @@ class EfficientBlock extends Layer {
   }
 }
 
-export class EfficientNetV2M extends Backbone {
+export class EfficientNetV2M extends FeaturesBackbone {
   readonly tapChannels = [48, 80, 176, 1280] as const;
-  private readonly tapIndices = [2, 3, 5, 8];
-  private readonly items: Layer[] = [];
+  protected readonly tapIndices = [2, 3, 5, 8];
   constructor() {
     super();
     this.items.push(convBnAct(3, V2_M[0]![4], 3, 2, BN, 'silu'));
@@ -73,13 +72,5 @@ export class EfficientNetV2M extends Backbone {
     }
     this.items.push(convBnAct(V2_M[V2_M.length - 1]![5], LAST_CHANNEL, 1, 1, BN, 'silu'));
     this.items.forEach((m, i) => this.add(i, m));
-  }
-  forward<T extends TensorLike>(ctx: Ctx<T>, x: T): T[] {
-    const taps: T[] = [];
-    for (let i = 0; i < this.items.length; i++) {
-      x = this.items[i]!.forward(ctx, x);
-      if (this.tapIndices.includes(i)) taps.push(x);
-    }
-    return taps;
   }
 }

@@ -3,7 +3,7 @@
 // BatchNorm eps 0.001 / momentum 0.01; no stochastic depth or dropout inside `features`.
 import type { Ctx, TensorLike } from '../../engine/ops.js';
 import { Layer, Sequential } from '../module.js';
-import { Backbone } from './backbone.js';
+import { FeaturesBackbone } from './backbone.js';
 import { convBnAct, makeDivisible, SqueezeExcitation, type BnConfig } from './conv-norm-act.js';
 
 const BN: BnConfig = { eps: 0.001, momentum: 0.01 };
@@ -48,23 +48,14 @@ class InvertedResidual extends Layer {
   }
 }
 
-export class MobileNetV3Large extends Backbone {
+export class MobileNetV3Large extends FeaturesBackbone {
   readonly tapChannels = [24, 40, 112, 960] as const;
-  private readonly tapIndices = [3, 6, 12, 16];
-  private readonly items: Layer[] = [];
+  protected readonly tapIndices = [3, 6, 12, 16];
   constructor() {
     super();
     this.items.push(convBnAct(3, 16, 3, 2, BN, 'hardswish'));
     for (const row of LARGE) this.items.push(new InvertedResidual(row));
     this.items.push(convBnAct(160, 960, 1, 1, BN, 'hardswish'));
     this.items.forEach((m, i) => this.add(i, m));
-  }
-  forward<T extends TensorLike>(ctx: Ctx<T>, x: T): T[] {
-    const taps: T[] = [];
-    for (let i = 0; i < this.items.length; i++) {
-      x = this.items[i]!.forward(ctx, x);
-      if (this.tapIndices.includes(i)) taps.push(x); // strides 4, 8, 16, 32
-    }
-    return taps;
   }
 }

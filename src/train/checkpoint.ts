@@ -1,10 +1,11 @@
 // Training checkpoints in the official layout (spec §6.3): a torch zip holding
 // {epoch, iteration, state_dict_backbone, optimizer, scheduler}, written through the pure-TS
 // writer to a temp file that is renamed into place, so a crash never leaves a broken file.
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { readCheckpoint, stateDictFromCheckpoint, writeCheckpointChunks } from '../io/checkpoint.js';
+import { writeFileAtomic } from '../io/files.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { Counter, OrderedDict, PyFloat, type PyValue } from '../io/py-values.js';
 import type { MultiStepLRState } from './schedule.js';
@@ -60,21 +61,7 @@ export function writeTrainCheckpoint(path: string, ck: TrainCheckpoint, o: Write
   ]);
   // torch names the zip's root folder after the file (model_12/data.pkl).
   const chunks = writeCheckpointChunks(obj, { root: basename(path).replace(/\.pt$/, '') });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const c of chunks) {
-      let off = 0;
-      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
-    }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
+  writeFileAtomic(path, chunks);
 }
 
 export interface LoadedTrainCheckpoint {
@@ -127,7 +114,7 @@ export function latestCheckpoint(dir: string): { path: string; epoch: number } |
   return best;
 }
 
-/** Removes temp files a killed run left behind. */
+/** Removes temp files a killed run left behind (io/files.ts names them `.<file>.<pid>.<ms>.tmp`). */
 export function removeStaleTemps(dir: string): void {
   let names: string[] = [];
   try {
@@ -135,5 +122,5 @@ export function removeStaleTemps(dir: string): void {
   } catch {
     return;
   }
-  for (const n of names) if (/\.pt\.tmp-\d+$/.test(n)) rmSync(join(dir, n), { force: true });
+  for (const n of names) if (/^\..+\.pt\.\d+\.\d+\.tmp$/.test(n)) rmSync(join(dir, n), { force: true });
 }

@@ -54,7 +54,7 @@ test('a run killed with SIGKILL mid-epoch and resumed ends with all epochs, losi
   assert.match(r.stderr, /resumed from .*model_0\.pt: epoch 0 done, 4 iterations/);
   const names = readdirSync(dir);
   assert.deepEqual(names.filter((n) => n.endsWith('.pt')).sort(), ['model_0.pt', 'model_1.pt', 'model_2.pt']);
-  assert.ok(!names.some((n) => n.includes('.tmp-')), 'no temp files left behind');
+  assert.ok(!names.some((n) => n.endsWith('.tmp') || n.includes('.tmp-')), 'no temp files left behind');
   const epochs = readFileSync(join(dir, 'train_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
   assert.deepEqual(epochs, [0, 1, 2]);
   const last = readTrainCheckpoint(join(dir, 'model_2.pt'));

@@ -96,7 +96,7 @@ export function segfaceFlops(net: SegFace, weights: StateDict, batch: number, re
   let part = 'backbone';
   const nodes = recordNodes(graph, () => part);
   const ops = new OnnxOps(graph, 'float32');
-  const ctx = onnxCtx(ops, weights, { floatDType: 'float32', storeDType: 'float32' });
+  const ctx = onnxCtx(ops, weights);
   const record = ctx.record.bind(ctx);
   ctx.record = (name: string, v: OnnxValue) => {
     record(name, v);

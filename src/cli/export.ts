@@ -3,7 +3,10 @@
 import { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { choosePrecision } from '../export/calibrate.js';
 import { exportOnnx } from '../export/export-onnx.js';
+import { preprocessBatch } from '../image/preprocess.js';
+import { readImage } from '../image/read.js';
 import { loadBoundModel } from '../export/load-checkpoint.js';
 import { writeFileAtomic } from '../io/files.js';
 import { UserError } from './errors.js';
@@ -16,6 +19,10 @@ export interface ExportCommandOptions {
   fp16Weights?: boolean;
   dynamicBatch?: boolean;
   batch?: number;
+  /** fp16: max |Δlogits| against float32 on the calibration input (default 5e-3). */
+  fp16Tolerance?: number;
+  /** fp16: photo to calibrate on (default: seeded noise). */
+  calibration?: string;
   cacheDir?: string;
   offline?: boolean;
 }
@@ -26,6 +33,25 @@ const positiveInt = (name: string) => (v: string) => {
   return n;
 };
 
+/** fp16 exports aim at half the 1e-2 logits budget on the calibration input, so that other inputs stay within it. */
+export const DEFAULT_FP16_TOLERANCE = 5e-3;
+
+async function calibrationInput(file: string, r: number): Promise<Float32Array> {
+  let img;
+  try {
+    img = await readImage(file);
+  } catch (err) {
+    throw new UserError(`--calibration ${file}: ${(err as Error).message}`);
+  }
+  return preprocessBatch([img], r);
+}
+
+const positiveNumber = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new UserError(`${name} must be a positive number, got '${v}'`);
+  return n;
+};
+
 export async function runExport(o: ExportCommandOptions, log: (s: string) => void = () => {}): Promise<{ path: string; bytes: number }> {
   if (!o.out.toLowerCase().endsWith('.onnx')) throw new UserError(`--out ${o.out}: the file name should end in .onnx`);
   if (o.fp16 && o.fp16Weights) throw new UserError('--fp16 already stores the weights in float16; drop --fp16-weights');
@@ -33,17 +59,29 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
   const m = await loadBoundModel(o.model, { resolution: o.resolution, cacheDir: o.cacheDir, offline: o.offline });
   const t0 = performance.now();
   let e;
+  let mixed = '';
   try {
+    let float32Modules: string[] = [];
+    if (o.fp16 || o.fp16Weights) {
+      const input = o.calibration ? await calibrationInput(o.calibration, m.resolution) : undefined;
+      const c = await choosePrecision(m.net, m.weights, {
+        resolution: m.resolution, fp16Compute: !!o.fp16, tolerance: o.fp16Tolerance ?? DEFAULT_FP16_TOLERANCE, input, log,
+      });
+      float32Modules = c.float32Modules;
+      if (float32Modules.length) mixed = ` (${(100 * c.float16Share).toFixed(0)}% of the weights; float32: ${float32Modules.join(' ')})`;
+      log(`float16 check: max |Δlogits| ${c.error.toExponential(2)} against float32 on ${o.calibration ?? 'seeded noise'}, ${c.trials} graph(s) tried`);
+    }
     e = exportOnnx(m.net, m.weights, {
-      resolution: m.resolution, fp16: o.fp16, fp16Weights: o.fp16Weights, dynamicBatch: o.dynamicBatch, batch: o.batch, modelId: m.modelId, head: m.head,
+      resolution: m.resolution, fp16: o.fp16, fp16Weights: o.fp16Weights, float32Modules, dynamicBatch: o.dynamicBatch, batch: o.batch, modelId: m.modelId, head: m.head,
     });
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError(`${m.source}: cannot export (${(err as Error).message})`);
   }
   try { mkdirSync(dirname(o.out), { recursive: true }); } catch { /* reported by the write */ }
   writeFileAtomic(o.out, [e.bytes]);
   log(`${o.out}: ${m.modelId}, input ${e.inputName} [${e.inputShape.join(',')}] → ${e.outputName} [${e.outputShape.join(',')}], `
-    + `${o.fp16 ? 'float16' : o.fp16Weights ? 'float32 with float16 weights' : 'float32'}, ${(e.bytes.byteLength / 1048576).toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    + `${o.fp16 ? 'float16' : o.fp16Weights ? 'float32 with float16 weights' : 'float32'}${mixed}, ${(e.bytes.byteLength / 1048576).toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   return { path: o.out, bytes: e.bytes.byteLength };
 }
 
@@ -54,8 +92,10 @@ export function register(program: Command): void {
     .requiredOption('-m, --model <id|path>', 'registry id, model_299.pt checkpoint or fixture folder')
     .requiredOption('-o, --out <file.onnx>', 'output file')
     .option('-r, --resolution <n>', 'input size R (default: the model\'s)', positiveInt('--resolution'))
-    .option('--fp16', 'float16 weights and compute (input and output stay float32)')
-    .option('--fp16-weights', 'float16 storage of the weights, float32 compute (about half the file, float32 accuracy)')
+    .option('--fp16', 'float16 weights and compute (input and output stay float32); sensitive modules stay float32, see --fp16-tolerance')
+    .option('--fp16-weights', 'float16 storage of the weights, float32 compute (about half the file)')
+    .option('--fp16-tolerance <x>', 'with --fp16/--fp16-weights: max |Δlogits| against float32 on the calibration input; modules stay float32 until it holds (default 5e-3)', positiveNumber('--fp16-tolerance'))
+    .option('--calibration <image>', 'with --fp16/--fp16-weights: photo for that check (default: seeded noise)')
     .option('--dynamic-batch', 'symbolic batch dimension (default: fixed batch)')
     .option('--batch <n>', 'fixed batch size (default 1)', positiveInt('--batch'))
     .option('--cache-dir <dir>', 'checkpoint cache folder')

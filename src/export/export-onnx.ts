@@ -7,6 +7,7 @@ import type { StateDict } from '../io/host-tensor.js';
 import { classNames, type HeadKind } from '../model/classes.js';
 import type { SegFace } from '../model/segface.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../image/preprocess.js';
+import { underAny, withPrecision } from './precision.js';
 
 const { onnx } = onnxProto;
 
@@ -16,6 +17,11 @@ export interface ExportOptions {
   fp16?: boolean;
   /** float16 storage of the large weights only, float32 compute (smaller file, float32 accuracy). */
   fp16Weights?: boolean;
+  /**
+   * With fp16/fp16Weights: module prefixes ('backbone.4.', 'face_decoder.') that stay float32 (see
+   * precision.ts; choosePrecision() picks them). Default: none, everything in float16.
+   */
+  float32Modules?: readonly string[];
   /** A symbolic batch dimension named 'batch'; otherwise the batch is `batch` (default 1). */
   dynamicBatch?: boolean;
   batch?: number;
@@ -52,10 +58,13 @@ export function exportOnnx(net: SegFace, weights: StateDict, opts: ExportOptions
   if (!opts.dynamicBatch && opts.batch !== undefined && (!Number.isInteger(opts.batch) || opts.batch < 1)) {
     throw new Error(`batch ${opts.batch} is not a positive integer`);
   }
-  // The engine's builder makes the batch symbolic itself (it traces the model twice).
-  const g = buildOnnxGraph(net, weights, [opts.batch ?? 1, 3, r, r], {
-    dtype, weightDType, inputName: EXPORT_INPUT, dynamicBatch: opts.dynamicBatch ?? false,
+  const keep = opts.float32Modules ?? [];
+  // The engine's builder makes the batch symbolic itself (it traces the model twice). The trace
+  // starts in float32; under fp16 the units switch it to float16 from the boundary on.
+  const build = () => buildOnnxGraph(net, weights, [opts.batch ?? 1, 3, r, r], {
+    weightDType, keepFloat32: (k) => underAny(k, keep), inputName: EXPORT_INPUT, dynamicBatch: opts.dynamicBatch ?? false,
   });
+  const g = opts.fp16 ? withPrecision(net, keep, build) : build();
   const dim = (d: number): number | string => (d === -1 ? 'batch' : d);
   const bytes = g.bytes;
   const outputName = g.outputs[0]!.name;
@@ -69,6 +78,7 @@ export function exportOnnx(net: SegFace, weights: StateDict, opts: ExportOptions
     'segface.classes': JSON.stringify(classNames(head)),
     'segface.dtype': dtype,
     'segface.weight_dtype': weightDType,
+    'segface.float32_modules': JSON.stringify(weightDType === 'float16' ? keep : []),
     'segface.mean': JSON.stringify(IMAGENET_MEAN),
     'segface.std': JSON.stringify(IMAGENET_STD),
   };

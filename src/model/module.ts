@@ -47,6 +47,11 @@ export abstract class Module {
     for (const m of this.subs.values()) yield* m.declarations();
   }
 
+  /** This module's own parameter and buffer keys (not its children's), in state_dict order. */
+  ownKeys(): string[] {
+    return [...this.ownParams.keys(), ...this.ownBuffers.keys()].map((n) => this.prefix + n);
+  }
+
   children(): IterableIterator<[string, Module]> {
     return this.subs.entries();
   }

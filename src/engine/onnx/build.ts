@@ -67,7 +67,7 @@ function trace(model: ForwardModel, weights: StateDict, inputShape: readonly num
   const dtype = opts.dtype ?? 'float32';
   const graph = new GraphBuilder();
   const ops = new OnnxOps(graph, dtype);
-  const ctx = onnxCtx(ops, weights, { floatDType: dtype, storeDType: opts.weightDType ?? dtype, keepFloat32: opts.keepFloat32 });
+  const ctx = onnxCtx(ops, weights, { storeDType: opts.weightDType, keepFloat32: opts.keepFloat32 });
   const input = graph.input(opts.inputName ?? 'input', inputShape, 'float32');
   const result = model.forward(ctx, ops.cast(input, dtype));
   const outs = namedOutputs(result);

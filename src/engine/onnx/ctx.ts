@@ -14,11 +14,9 @@ export interface OnnxCtx extends Ctx<OnnxValue> {
 }
 
 export interface OnnxCtxOptions {
-  /** dtype floating weights are embedded in (the graph's compute dtype); default float32. */
-  floatDType?: 'float32' | 'float16';
   /**
    * dtype the large weight matrices and kernels (rank ≥ 2, ≥ 4096 elements) are stored in, when it differs from the
-   * compute dtype: float16 storage with float32 compute halves the file, and a Cast right after
+   * compute dtype (`ops.floatDType` when the weight is first used; other weights are stored in that): float16 storage with float32 compute halves the file, and a Cast right after
    * each weight (folded by ORT at load) keeps the arithmetic in float32.
    */
   storeDType?: 'float32' | 'float16';
@@ -35,24 +33,27 @@ const MIN_STORE_ELEMENTS = 4096;
 
 /** A build context over a state dict; each key is embedded at most once, and only if used. */
 export function onnxCtx(ops: OnnxOps, weights: StateDict, opts: OnnxCtxOptions = {}): OnnxCtx {
-  const floatDType: DType = opts.floatDType ?? 'float32';
-  const storeDType: DType = opts.storeDType ?? floatDType;
+  // Keyed by dtype too: a mixed-precision trace may use one weight in both compute dtypes.
   const bound = new Map<string, OnnxValue>();
+  const stores = new Map<string, OnnxValue>();
   const recorded = new Map<string, OnnxValue>();
   return {
     ops,
     training: false,
     recorded,
     get(key: string): OnnxValue {
-      const hit = bound.get(key);
+      const compute: DType = ops.floatDType;
+      const hit = bound.get(`${compute}:${key}`);
       if (hit) return hit;
       const t = weights.get(key);
       if (!t) throw new Error(`the weights have no entry ${key}`);
       const float = isFloat(t.dtype);
-      const dtype = !float ? t.dtype : t.shape.length >= 2 && t.data.length >= MIN_STORE_ELEMENTS && !opts.keepFloat32?.(key) ? storeDType : floatDType;
-      const data = convertData(t.data, t.dtype, dtype);
-      const v = ops.cast(ops.graph.initializer(data, t.shape, dtype, key), float ? floatDType : dtype);
-      bound.set(key, v);
+      const large = t.shape.length >= 2 && t.data.length >= MIN_STORE_ELEMENTS && !opts.keepFloat32?.(key);
+      const dtype = !float ? t.dtype : large && opts.storeDType ? opts.storeDType : compute;
+      const stored = stores.get(`${dtype}:${key}`) ?? ops.graph.initializer(convertData(t.data, t.dtype, dtype), t.shape, dtype, key);
+      stores.set(`${dtype}:${key}`, stored);
+      const v = ops.cast(stored, float ? compute : dtype);
+      bound.set(`${compute}:${key}`, v);
       return v;
     },
     record(name: string, value: OnnxValue): void {

@@ -13,10 +13,11 @@ export class OnnxOps implements Ops<OnnxValue> {
   readonly backend = 'onnx';
 
   /**
-   * `floatDType` is the graph's compute dtype: float constants created without an explicit dtype
+   * `floatDType` is the current compute dtype: float constants created without an explicit dtype
    * take it, so a float16 build stays float16 where the model writes `constant(Float32Array)`.
+   * A mixed-precision build switches it while tracing (see export/precision.ts).
    */
-  constructor(readonly graph: GraphBuilder = new GraphBuilder(), readonly floatDType: 'float32' | 'float16' = 'float32') {}
+  constructor(readonly graph: GraphBuilder = new GraphBuilder(), public floatDType: 'float32' | 'float16' = 'float32') {}
 
   // ---- plumbing -------------------------------------------------------------------------
 

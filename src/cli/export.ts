@@ -41,7 +41,7 @@ async function calibrationInput(file: string, r: number): Promise<Float32Array> 
   try {
     img = await readImage(file);
   } catch (err) {
-    throw new UserError(`--calibration ${file}: ${(err as Error).message}`);
+    throw new UserError(`--calibration: ${(err as Error).message}`);
   }
   return preprocessBatch([img], r);
 }
@@ -68,7 +68,7 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
         resolution: m.resolution, fp16Compute: !!o.fp16, tolerance: o.fp16Tolerance ?? DEFAULT_FP16_TOLERANCE, input, log,
       });
       float32Modules = c.float32Modules;
-      if (float32Modules.length) mixed = ` (${(100 * c.float16Share).toFixed(0)}% of the weights; float32: ${float32Modules.join(' ')})`;
+      if (float32Modules.length) mixed = ` for ${(100 * c.float16Share).toFixed(0)}% of the weights (${float32Modules.length} modules stay float32, listed in the metadata)`;
       log(`float16 check: max |Δlogits| ${c.error.toExponential(2)} against float32 on ${o.calibration ?? 'seeded noise'}, ${c.trials} graph(s) tried`);
     }
     e = exportOnnx(m.net, m.weights, {

@@ -63,6 +63,8 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
+const groupName = (g: PrecisionGroup): string => (g.prefixes.length === 1 ? g.prefixes[0]! : `${g.prefixes[0]} … ${g.prefixes.at(-1)}`);
+
 export async function choosePrecision(net: SegFace, weights: StateDict, o: CalibrateOptions): Promise<PrecisionChoice> {
   const r = o.resolution;
   const input = o.input ?? noiseInput(r);
@@ -83,7 +85,7 @@ export async function choosePrecision(net: SegFace, weights: StateDict, o: Calib
   for (const g of groups) {
     const e = await errorWith(groups.filter((h) => h !== g).flatMap((h) => h.prefixes));
     cost.set(g, e / Math.max(g.size, 1));
-    o.log?.(`  ${g.prefixes.join(' ')} alone in float16: ${e.toExponential(2)}`);
+    o.log?.(`  ${groupName(g)} alone in float16: ${e.toExponential(2)}`);
   }
   const order = [...groups].sort((a, b) => cost.get(a)! - cost.get(b)!);
   const keep = (k: number) => order.slice(k).flatMap((g) => g.prefixes);

@@ -30,6 +30,8 @@ export interface NativeTorch {
   inferenceModeEnter(): number;
   inferenceModeExit(): number;
   setNumThreads(n: number): void;
+  /** glibc only (false elsewhere): M_MMAP_THRESHOLD and M_TRIM_THRESHOLD in bytes. */
+  tuneHeap(mmapThreshold: number, trimThreshold: number): boolean;
   getNumThreads(): number;
   manualSeed(seed: number | bigint): void;
   cudaDeviceCount(): number;
@@ -60,6 +62,9 @@ const HOW_TO =
 
 let cached: NativeTorch | undefined;
 
+const HEAP_MMAP_THRESHOLD = 256 << 20;
+const HEAP_TRIM_THRESHOLD = 512 << 20;
+
 /** The addon, loaded on first call; a UserError explains how to build it when it is missing. */
 export function native(): NativeTorch {
   if (cached) return cached;
@@ -76,6 +81,8 @@ export function native(): NativeTorch {
   }
   // Default: every core for intra-op parallelism, unless the user pinned OpenMP already.
   if (!process.env.OMP_NUM_THREADS) mod.setNumThreads(availableParallelism());
+  // Reuse activation memory across steps (see TuneHeap in addon.cc), unless the user tuned malloc.
+  if (!Object.keys(process.env).some((k) => k.startsWith('MALLOC_')) && !process.env.GLIBC_TUNABLES) mod.tuneHeap(HEAP_MMAP_THRESHOLD, HEAP_TRIM_THRESHOLD);
   cached = mod;
   return mod;
 }

@@ -143,6 +143,12 @@ export interface Ctx<T extends TensorLike> {
   get(key: string): T;
   /** Optional tap for intermediate results (parity checks, feature export). */
   record?(name: string, value: T): void;
+  /**
+   * Runs one part of a forward. An engine that holds tensors until a scope ends (libtorch) frees
+   * there the part's temporaries that are not in its result, as PyTorch's reference counting
+   * would; autograd keeps what backward needs.
+   */
+  scope?<R>(fn: () => R): R;
 }
 
 export function pair(p: Pair | undefined, dflt: number): [number, number] {

@@ -67,6 +67,11 @@ export abstract class Module {
   }
 }
 
+/** fn() inside ctx.scope where the engine has one (see Ctx.scope). */
+export function scoped<T extends TensorLike, R>(ctx: Ctx<T>, fn: () => R): R {
+  return ctx.scope ? ctx.scope(fn) : fn();
+}
+
 /** A module with the usual single-input forward. */
 export abstract class Layer extends Module {
   abstract forward<T extends TensorLike>(ctx: Ctx<T>, x: T): T;
@@ -81,7 +86,7 @@ export class Sequential extends Layer {
     this.items.forEach((m, i) => this.add(i, m));
   }
   forward<T extends TensorLike>(ctx: Ctx<T>, x: T): T {
-    for (const m of this.items) x = m.forward(ctx, x);
+    for (const m of this.items) x = scoped(ctx, () => m.forward(ctx, x));
     return x;
   }
 }

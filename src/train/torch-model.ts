@@ -33,6 +33,7 @@ export class TorchModelState {
         if (!t) throw new Error(`no tensor bound to ${key}`);
         return t;
       },
+      scope: tidy,
     };
   }
 

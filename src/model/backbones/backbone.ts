@@ -3,7 +3,7 @@
 // returns the four hooked feature maps, NCHW, strides 4/8/16/32, in the order fed to
 // `linear_c.0..3` (spec §2).
 import type { Ctx, TensorLike } from '../../engine/ops.js';
-import { Module, type Layer } from '../module.js';
+import { Module, scoped, type Layer } from '../module.js';
 
 export abstract class Backbone extends Module {
   /** Channels of tap0..tap3 (the input widths of linear_c.0..3). */
@@ -24,7 +24,8 @@ export abstract class FeaturesBackbone extends Backbone {
   forward<T extends TensorLike>(ctx: Ctx<T>, x: T): T[] {
     const taps: T[] = [];
     for (let i = 0; i < this.items.length; i++) {
-      x = this.items[i]!.forward(ctx, x);
+      const m = this.items[i]!;
+      x = scoped(ctx, () => m.forward(ctx, x));
       if (this.tapIndices.includes(i)) taps.push(x);
     }
     return taps;

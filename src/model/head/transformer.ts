@@ -2,7 +2,7 @@
 // embedding 256, 8 heads, MLP 2048 with ReLU, attention downsample 2 for the cross attentions.
 import type { Ctx, TensorLike } from '../../engine/ops.js';
 import { LayerNorm, Linear } from '../layers.js';
-import { Layer, Module } from '../module.js';
+import { Layer, Module, scoped } from '../module.js';
 import { ModuleList } from '../module-list.js';
 
 /** SAM Attention: q/k/v projections to d/r, multi-head softmax(q·kᵀ/√head_dim)·v, out projection. */
@@ -110,7 +110,7 @@ export class TwoWayTransformer extends Module {
     const keyPe = F.permute(F.reshape(imagePe, [imagePe.shape[0]!, c, h * w]), [0, 2, 1]); // [1,h·w,C]
     let queries = tokens;
     let keys = keys0;
-    for (const layer of this.layers) [queries, keys] = layer.forward(ctx, queries, keys, tokens, keyPe);
+    for (const layer of this.layers) [queries, keys] = scoped(ctx, () => layer.forward(ctx, queries, keys, tokens, keyPe));
     const q = F.add(queries, tokens);
     const k = F.add(keys, keyPe);
     queries = this.norm_final_attn.forward(ctx, F.add(queries, this.final_attn_token_to_image.forward(ctx, q, k, keys)));

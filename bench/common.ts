@@ -62,7 +62,7 @@ export function rssMb(): number {
 }
 
 /** bench/reference.py <cmd> ...args → its JSON line. */
-export function reference(cmd: string, args: Record<string, string | number | boolean>): Record<string, number> {
+export function reference(cmd: string, args: Record<string, string | number | boolean>): Record<string, number> & { times?: number[] } {
   const argv = [REFERENCE_PY, cmd];
   for (const [k, v] of Object.entries(args)) {
     if (v === false) continue;
@@ -75,7 +75,7 @@ export function reference(cmd: string, args: Record<string, string | number | bo
     throw new Error(`reference.py ${cmd} failed${hint}:\n${r.stderr || r.error?.message}`);
   }
   const line = r.stdout.trim().split('\n').pop()!;
-  return JSON.parse(line) as Record<string, number>;
+  return JSON.parse(line) as Record<string, number> & { times?: number[] };
 }
 
 /** The model and its seeded random weights, written once as a bare state dict both sides load. */

@@ -298,7 +298,7 @@ def cmd_train(a):
         if i >= a.warmup:
             times.append(time.perf_counter() - t0)
         losses.append(loss.item())
-    return {'median_s': median(times), 'runs': len(times), 'peak_mb': peak_mb(), 'first_loss': losses[0]}
+    return {'median_s': median(times), 'runs': len(times), 'peak_mb': peak_mb(), 'first_loss': losses[0], 'times': times}
 
 
 def cmd_load(a):

@@ -10,11 +10,19 @@ export class TorchModelState {
   /** Trainable parameters in model.parameters() order (the optimizer's indices). */
   readonly params: TorchTensor[] = [];
 
-  constructor(readonly model: Module, sd: StateDict, readonly ops: TorchOps) {
+  /**
+   * channelsLast: 4-D weights (and, through input(), images) live in NHWC memory, which oneDNN's
+   * CPU convolutions run faster on (about 5% of a MobileNet step at 256²). Shapes and values are
+   * unchanged, and host copies come back in C order.
+   */
+  constructor(readonly model: Module, sd: StateDict, readonly ops: TorchOps, readonly channelsLast = false) {
     for (const [key, decl] of model.declarations()) {
       const h = sd.get(key);
       if (!h) throw new Error(`state dict lacks ${key}`);
-      const t = keep(fromHost(h, { device: ops.device }));
+      const t = keep(tidy(() => {
+        const x = fromHost(h, { device: ops.device });
+        return channelsLast && h.shape.length === 4 ? ops.channelsLast(x) : x;
+      }));
       if (decl.kind === 'param') {
         t.requiresGrad_(true);
         this.params.push(t);
@@ -35,6 +43,11 @@ export class TorchModelState {
       },
       scope: tidy,
     };
+  }
+
+  /** An image batch [B,3,R,R] in the memory format the weights use. */
+  input(x: TorchTensor): TorchTensor {
+    return this.channelsLast ? this.ops.channelsLast(x) : x;
   }
 
   /** Host copy in state_dict order (what state_dict_backbone holds). */

@@ -89,7 +89,7 @@ function validate(state: TorchModelState, model: SegFace, ops: TorchOps, loader:
     const ctx = state.ctx(false);
     for await (const b of loader.epoch(0)) {
       const pred = noGrad(() => tidy(() => {
-        const logits = forward(model, ctx, ops, b);
+        const logits = forward(model, state, ctx, b);
         return logits.toFloat32Array();
       }));
       const r = b.resolution;
@@ -100,9 +100,9 @@ function validate(state: TorchModelState, model: SegFace, ops: TorchOps, loader:
   })();
 }
 
-function forward(model: SegFace, ctx: ReturnType<TorchModelState['ctx']>, ops: TorchOps, b: Batch) {
+function forward(model: SegFace, state: TorchModelState, ctx: ReturnType<TorchModelState['ctx']>, b: Batch) {
   const r = b.resolution;
-  const x = fromData(b.images, [b.size, 3, r, r], 'float32', { device: ops.device });
+  const x = state.input(fromData(b.images, [b.size, 3, r, r], 'float32', { device: state.ops.device }));
   // The tanh warp applies to LaPa samples only (dataset id 1).
   const lapa = model.head === 'lapa' && b.dataset.every((d) => d === 1);
   return model.forward(ctx, x, lapa ? { landmarks: b.lnm } : {});
@@ -143,7 +143,8 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
   if (cfg.resume && !last) log(`--resume: no checkpoint in ${dir}, starting from scratch`);
   const resumed = last ? readTrainCheckpoint(last.path) : undefined;
   const sd = resumed ? bindStateDict(model, resumed.stateDict, last!.path) : await initialWeights(model, cfg, log);
-  const state = new TorchModelState(model, sd, ops);
+  // Channels-last helps oneDNN on the CPU; on CUDA it is left to a measurement we could not make.
+  const state = new TorchModelState(model, sd, ops, ops.device === 'cpu');
   const opt = new AdamW(state.params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   const sched = new MultiStepLR([cfg.lr], cfg.milestones, cfg.gamma);
   opt.paramGroups[0]!.initialLr = cfg.lr;
@@ -201,7 +202,7 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
       const ctx = state.ctx(true);
       for await (const b of trainLoader.epoch(epoch)) {
         const out = tidy(() => {
-          const logits = forward(model, ctx, ops, b);
+          const logits = forward(model, state, ctx, b);
           const r = b.resolution;
           const labels = fromData(BigInt64Array.from(b.labels, (v) => BigInt(v)), [b.size, r, r], 'int64', { device: ops.device });
           const l = trainingLoss(ops, logits, labels, b.labels, lossCfg);

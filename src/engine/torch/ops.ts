@@ -389,6 +389,11 @@ export class TorchOps implements Ops<TorchTensor> {
     ]);
   }
 
+  /** x.contiguous(memory_format=torch.channels_last) for 4-D x (NHWC in memory, NCHW shape). */
+  channelsLast(x: T): T {
+    return callTensor('aten::contiguous', '', [x, 'channels_last']);
+  }
+
   /** F.one_hot: int64 [...] → int64 [..., numClasses]. */
   oneHot(x: T, numClasses: number): T {
     return callTensor('aten::one_hot', '', [x, numClasses]);

@@ -62,14 +62,14 @@ export function rssMb(): number {
 }
 
 /** bench/reference.py <cmd> ...args → its JSON line. */
-export function reference(cmd: string, args: Record<string, string | number | boolean>): Record<string, number> & { times?: number[] } {
+export function reference(cmd: string, args: Record<string, string | number | boolean>, env: NodeJS.ProcessEnv = process.env): Record<string, number> & { times?: number[] } {
   const argv = [REFERENCE_PY, cmd];
   for (const [k, v] of Object.entries(args)) {
     if (v === false) continue;
     argv.push(`--${k}`);
     if (v !== true) argv.push(String(v));
   }
-  const r = spawnSync(PYTHON, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(PYTHON, argv, { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) {
     const hint = /No module named 'torch/.test(r.stderr) ? ' (run scripts/bench-setup.sh)' : '';
     throw new Error(`reference.py ${cmd} failed${hint}:\n${r.stderr || r.error?.message}`);

@@ -69,7 +69,8 @@ for (const [name, cfg, R] of [
 }
 
 test('swin_v2 training step: gradients skip the key bias and clamped logit scales', () => {
-  const cfg = narrow(SWIN_VARIANTS.swinv2_tiny);
+  // No stochastic depth: a randomly dropped branch would get no gradient, which made this flaky.
+  const cfg = { ...narrow(SWIN_VARIANTS.swinv2_tiny), stochasticDepth: 0 };
   const model = new SwinBackbone('swinv2_tiny', cfg).setPrefix('backbone.');
   const { ctx, params } = torchCtx(weightsFor(model), true, true);
   const taps = model.forward(ctx, fromHost(input(64)));

@@ -14,7 +14,7 @@ import { writeCheckpointFile } from '../src/io/files.js';
 
 /** Debian's interpreter: python3-torch lives there, not in a pyenv shim. */
 export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
-export const REFERENCE_PY = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'reference.py');
+export const REFERENCE_PY = process.env.BENCH_REFERENCE_PY ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'reference.py');
 export const BENCH_DIR = process.env.BENCH_DIR ?? join(tmpdir(), 'segface-bench');
 
 export function flag(name: string, d: string): string {

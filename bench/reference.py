@@ -34,7 +34,7 @@ class PE(nn.Module):
         self.register_buffer('positional_encoding_gaussian_matrix', torch.randn(2, n))
 
     def forward(self, h, w):
-        g = torch.ones((h, w), dtype=torch.float32)
+        g = torch.ones((h, w), dtype=torch.float32, device=self.positional_encoding_gaussian_matrix.device)
         y = (g.cumsum(0) - 0.5) / h
         x = (g.cumsum(1) - 0.5) / w
         c = 2 * torch.stack([x, y], dim=-1) - 1
@@ -255,17 +255,25 @@ def peak_mb():
     return status_mb('VmHWM')
 
 
+def sync(a):
+    if a.device == 'cuda':
+        torch.cuda.synchronize()
+
+
 def cmd_infer(a):
-    model = build(a.model, a.weights).eval()
+    model = build(a.model, a.weights).eval().to(a.device)
     x = torch.from_numpy(np.load(a.input)) if a.input else torch.randn(a.batch, 3, a.res, a.res)
+    x = x.to(a.device)
     times = []
     with torch.inference_mode():
         y = model(x)
         if a.output:
-            np.save(a.output, y.numpy())
+            np.save(a.output, y.cpu().numpy())
         for i in range(a.warmup + a.runs):
+            sync(a)
             t0 = time.perf_counter()
             model(x)
+            sync(a)
             if i >= a.warmup:
                 times.append(time.perf_counter() - t0)
     return {'median_s': median(times), 'runs': len(times), 'peak_mb': peak_mb()}
@@ -280,13 +288,13 @@ def dice(logits, labels):
 
 
 def cmd_train(a):
-    model = build(a.model, a.weights, a.channels_last).train()
+    model = build(a.model, a.weights, a.channels_last).train().to(a.device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=1e-5)
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(a.batch, 3, a.res, a.res, generator=g)
+    x = torch.randn(a.batch, 3, a.res, a.res, generator=g).to(a.device)
     if a.channels_last:
         x = x.to(memory_format=torch.channels_last)
-    y = torch.randint(0, 19, (a.batch, a.res, a.res), generator=g)
+    y = torch.randint(0, 19, (a.batch, a.res, a.res), generator=g).to(a.device)
     times, losses = [], []
     for i in range(a.warmup + a.runs):
         t0 = time.perf_counter()
@@ -295,6 +303,7 @@ def cmd_train(a):
         loss = 0.5 * F.cross_entropy(z, y) + 0.5 * dice(z, y)
         loss.backward()
         opt.step()
+        sync(a)
         if i >= a.warmup:
             times.append(time.perf_counter() - t0)
         losses.append(loss.item())
@@ -371,6 +380,7 @@ def main():
     ap.add_argument('--input')
     ap.add_argument('--output')
     ap.add_argument('--channels-last', action='store_true')
+    ap.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     ap.add_argument('--full', action='store_true', help='load: plain torch.load (training checkpoints)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)

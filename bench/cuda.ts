@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { AdamW, callTensor, cudaDeviceCount, fromData, inferenceMode, loadTorch, tidy, type TorchTensor } from '../src/engine/torch/index.js';
 import { readNpyFile, writeNpyFile } from '../src/io/files.js';
 import { Rng } from '../src/model/init.js';
+import { maxAbsDiff } from '../src/model/parity.js';
 import { crossEntropy, diceLoss } from '../src/train/losses.js';
 import { TorchModelState } from '../src/train/torch-model.js';
 import { BENCH_DIR, flag, has, median, printTable, reference, runMain, sharedWeights } from './common.js';
@@ -62,8 +63,7 @@ async function main(): Promise<void> {
         refFps = batch / r.median_s!;
         const refLogits = readNpyFile(refOut).data as Float32Array;
         const mine = inferenceMode(() => tidy(() => net.forward(ctx, x).toFloat32Array()));
-        maxDiff = 0;
-        for (let i = 0; i < mine.length; i++) maxDiff = Math.max(maxDiff, Math.abs(mine[i]! - refLogits[i]!));
+        maxDiff = maxAbsDiff(mine, refLogits);
         if (!(maxDiff < 1e-2)) throw new Error(`${model} batch ${batch}: our CUDA logits differ from PyTorch's by ${maxDiff}`);
       }
       x.dispose();

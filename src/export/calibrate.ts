@@ -7,6 +7,7 @@ import { createSession, releaseSession, run } from '../engine/onnx/session.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../image/preprocess.js';
 import { Rng } from '../model/init.js';
+import { maxAbsDiff } from '../model/parity.js';
 import type { SegFace } from '../model/segface.js';
 import { exportOnnx } from './export-onnx.js';
 import { precisionGroups, type PrecisionGroup } from './precision.js';
@@ -52,15 +53,6 @@ async function logitsOf(bytes: Uint8Array, input: Float32Array, r: number, threa
   } finally {
     await releaseSession(s);
   }
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= m)) m = d; // NaN counts as the worst
-  }
-  return m;
 }
 
 const groupName = (g: PrecisionGroup): string => (g.prefixes.length === 1 ? g.prefixes[0]! : `${g.prefixes[0]} … ${g.prefixes.at(-1)}`);

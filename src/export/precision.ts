@@ -2,7 +2,9 @@
 // weights; a plan names module prefixes (state-dict style, e.g. 'backbone.4.') whose weights and
 // arithmetic stay float32 while the rest of the graph runs in float16.
 import type { Ctx } from '../engine/ops.js';
+import { isOnnxValue } from '../engine/onnx/build.js';
 import type { OnnxOps, OnnxValue } from '../engine/onnx/ops.js';
+import { numel } from '../io/host-tensor.js';
 import type { Module } from '../model/module.js';
 
 /** Modules that own weights, root excluded, in state_dict order. */
@@ -19,7 +21,7 @@ export function precisionUnits(root: Module): Module[] {
 /** Float elements a module holds (its own and its children's weights). */
 function sizeOf(m: Module): number {
   let n = 0;
-  for (const [, d] of m.declarations()) if (d.dtype === 'float32') n += d.shape.reduce((a, b) => a * b, 1);
+  for (const [, d] of m.declarations()) if (d.dtype === 'float32') n += numel(d.shape);
   return n;
 }
 
@@ -61,8 +63,6 @@ export function precisionGroups(root: Module, parts = 12): PrecisionGroup[] {
 
 /** Whether a module prefix or key falls under one of the plan's float32 prefixes. */
 export const underAny = (name: string, prefixes: readonly string[]): boolean => prefixes.some((p) => name.startsWith(p));
-
-const isOnnxValue = (v: unknown): v is OnnxValue => typeof v === 'object' && v !== null && 'name' in v && 'dtype' in v && 'shape' in v;
 
 /**
  * Runs `fn` (a trace of `root`) with every unit's forward switching the compute dtype on entry:

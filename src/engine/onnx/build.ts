@@ -40,22 +40,23 @@ export interface BuiltGraph {
   outputs: { name: string; shape: number[] }[];
 }
 
-function isValue(v: unknown): v is OnnxValue {
+/** Whether v is a traced ONNX value (rather than a number, array or object of them). */
+export function isOnnxValue(v: unknown): v is OnnxValue {
   return typeof v === 'object' && v !== null && 'name' in v && 'shape' in v && 'dtype' in v;
 }
 
 /** Names a forward's result: one tensor → 'output'; an array → 'output0'…; an object → its keys. */
 function namedOutputs(result: unknown): [string, OnnxValue][] {
-  if (isValue(result)) return [['output', result]];
+  if (isOnnxValue(result)) return [['output', result]];
   if (Array.isArray(result)) {
     return result.map((v, i) => {
-      if (!isValue(v)) throw new Error(`forward returned a non-tensor at index ${i}`);
+      if (!isOnnxValue(v)) throw new Error(`forward returned a non-tensor at index ${i}`);
       return [`output${i}`, v];
     });
   }
   if (typeof result === 'object' && result !== null) {
     return Object.entries(result).map(([k, v]) => {
-      if (!isValue(v)) throw new Error(`forward returned a non-tensor under ${k}`);
+      if (!isOnnxValue(v)) throw new Error(`forward returned a non-tensor under ${k}`);
       return [k, v];
     });
   }

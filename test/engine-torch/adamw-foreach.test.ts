@@ -21,7 +21,7 @@ function run(foreach: boolean): number[][] {
   });
 }
 
-test('AdamW foreach: the multi-tensor step equals the per-parameter step bit for bit, or is refused by name', () => {
+test('AdamW foreach: the multi-tensor step equals the per-parameter step bit for bit, or is refused by name', (t) => {
   let foreach: number[][];
   try {
     foreach = run(true);
@@ -29,7 +29,9 @@ test('AdamW foreach: the multi-tensor step equals the per-parameter step bit for
     assert.match((e as Error).message, /AdamW foreach: this libtorch lacks the multi-tensor ops \(it needs 2\.0 or later\)/);
     const plain = run(false);
     assert.ok(plain.flat().every(Number.isFinite) && plain[0]![0] !== Math.sin(1), 'the per-parameter path still steps');
+    t.diagnostic('this libtorch has no multi-tensor ops: checked the refusal');
     return;
   }
   assert.deepEqual(foreach, run(false));
+  t.diagnostic('multi-tensor path compared');
 });

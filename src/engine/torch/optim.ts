@@ -217,7 +217,9 @@ export class AdamW extends Optimizer<AdamWOptions, AdamState> {
             const grad = p.grad;
             if (grad === null) continue;
             const n = (this.state.get(p)?.step ?? 0) + 1;
-            bySteps.set(n, [...(bySteps.get(n) ?? []), [p, grad]]);
+            const same = bySteps.get(n);
+            if (same) same.push([p, grad]);
+            else bySteps.set(n, [[p, grad]]);
           }
           for (const [n, pairs] of bySteps) this.updateMany(pairs, n, g.options);
         }

@@ -43,10 +43,15 @@ async function main(): Promise<void> {
   }
   const scale = 1 / (runs + 1) / 1000; // ms per run
   const byOp = new Map<string, number>();
+  const count = new Map<string, number>();
   let total = 0;
-  for (const p of perNode.values()) { byOp.set(p.op, (byOp.get(p.op) ?? 0) + p.us); total += p.us; }
+  for (const p of perNode.values()) {
+    byOp.set(p.op, (byOp.get(p.op) ?? 0) + p.us);
+    count.set(p.op, (count.get(p.op) ?? 0) + 1);
+    total += p.us;
+  }
   printTable(`${model} ${res}² batch 1, ${threads} threads, ${g.rewrites.length ? 'rewritten' : 'as written'}: kernel ms per run by op type (total ${(total * scale).toFixed(1)} ms)`,
-    ['op', 'ms', '%'], [...byOp].sort((a, b) => b[1] - a[1]).map(([op, us]) => [op, us * scale, (100 * us) / total]));
+    ['op', 'nodes', 'ms', '%'], [...byOp].sort((a, b) => b[1] - a[1]).map(([op, us]) => [op, count.get(op)!, us * scale, (100 * us) / total]));
   printTable(`slowest ${top} nodes`, ['node', 'op', 'ms'],
     [...perNode].sort((a, b) => b[1].us - a[1].us).slice(0, top).map(([n, p]) => [n, p.op, p.us * scale]));
 }

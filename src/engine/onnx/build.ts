@@ -5,7 +5,7 @@ import { GraphBuilder, type OnnxValue } from './graph.js';
 import { onnxCtx } from './ctx.js';
 import { OnnxOps } from './ops.js';
 import { TRACE_BATCHES, makeBatchDynamic } from './dynamic-batch.js';
-import { rewriteForInference, type RewriteNote } from './rewrite/index.js';
+import { rewriteForInference, type RewriteNote, type RewriteOptions } from './rewrite/index.js';
 
 /** Bump when a change to the builder changes the graphs it emits (invalidates the disk cache). */
 export const BUILDER_VERSION = 3;
@@ -32,9 +32,10 @@ export interface BuildOptions {
   dynamicBatch?: boolean;
   /**
    * Exact algebraic rewrites of float32 graphs (rewrite/: fusion and block-0 folding, PE
-   * projections as constants); default on. Off gives the graph exactly as the model is written.
+   * projections as constants, kernel=stride ConvTranspose as Conv + DepthToSpace); default on.
+   * false gives the graph exactly as the model is written.
    */
-  rewrite?: boolean;
+  rewrite?: boolean | RewriteOptions;
 }
 
 export interface BuiltGraph {
@@ -86,7 +87,7 @@ function trace(model: ForwardModel, weights: StateDict, inputShape: readonly num
   const outputs = outs.map(([name, v]) => graph.output(v.dtype === 'float16' ? ops.cast(v, 'float32') : v, name));
   // Mixed-precision graphs are left alone: their casts sit inside the chains the passes match.
   const float32 = dtype === 'float32' && (opts.weightDType ?? 'float32') === 'float32';
-  const rewrites = opts.rewrite !== false && float32 ? rewriteForInference(graph) : [];
+  const rewrites = opts.rewrite !== false && float32 ? rewriteForInference(graph, typeof opts.rewrite === 'object' ? opts.rewrite : {}) : [];
   return { graph, outputs, rewrites };
 }
 

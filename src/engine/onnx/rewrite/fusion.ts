@@ -18,7 +18,7 @@ import type { OnnxOps, OnnxValue } from '../ops.js';
 import { columns, matmul64, matvec64 } from './linalg.js';
 import { matchBilinear, matchGemm, matchPixelLinear, matchPointwiseConv, type PixelLinear } from './match.js';
 import { attrInt, attrInts, sameInts, type GraphView } from './view.js';
-import type { RewriteNote } from './index.js';
+import type { RewriteNote, RewriteOptions } from './index.js';
 
 /** One concat input: a per-pixel linear of a tap (hw pixels), resized to the fused grid or not. */
 interface Part extends PixelLinear { resize: [number, number] | null; hw: number }
@@ -70,8 +70,14 @@ function projectionsOf(view: GraphView, fused: string): { tokens: string; projec
   return { tokens, projections };
 }
 
-/** Resizing costs about this many multiply-adds per output element (it is memory-bound). */
-const RESIZE_MACS = 8;
+/**
+ * What one resized output element costs in multiply-adds of a GEMM (Resize is memory-bound):
+ * measured with `npm run bench -- profile`, MobileNet 512², about 7 ns per element against
+ * 0.1 ns per GEMM multiply-add. With it the block-0 fold is not chosen for any registry model
+ * at 512 (MobileNet: 1.3 G against 1.6 G, within noise, and the measured CPU time was 3-8 %
+ * worse with the fold); it is chosen where taps are narrow and the resize cheap.
+ */
+const RESIZE_MACS = 64;
 
 /** Whether folding the projections into the taps saves work (multiply-adds, resize counted). */
 function foldIsCheaper(ps: readonly Part[], extra: number, hw0: number, c: number): boolean {
@@ -80,7 +86,7 @@ function foldIsCheaper(ps: readonly Part[], extra: number, hw0: number, c: numbe
   return taps + resized < hw0 * c * extra;
 }
 
-export function foldFusion(view: GraphView, ops: OnnxOps, notes: RewriteNote[]): void {
+export function foldFusion(view: GraphView, ops: OnnxOps, notes: RewriteNote[], opts: RewriteOptions = {}): void {
   for (const conv of view.graph.nodeList.filter((n) => n.op === 'Conv')) {
     const pw = matchPointwiseConv(view, conv);
     const concat = pw && view.producer(pw.input, 'Concat');
@@ -92,7 +98,8 @@ export function foldFusion(view: GraphView, ops: OnnxOps, notes: RewriteNote[]):
 
     const found = projectionsOf(view, fusedName);
     const extra = found ? found.projections.reduce((a, p) => a + p.out, 0) : 0;
-    const projections = found && extra > 0 && foldIsCheaper(ps, extra, h0 * w0, c) ? found.projections : [];
+    const fold = opts.foldBlock0 ?? (found !== null && foldIsCheaper(ps, extra, h0 * w0, c));
+    const projections = found && extra > 0 && fold ? found.projections : [];
     const total = c + projections.reduce((a, p) => a + p.out, 0);
 
     // Per tap: rows [W_f,i·W_i ; W_P·W_f,i·W_i ...] and the bias they contribute.

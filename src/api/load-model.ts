@@ -1,6 +1,6 @@
 // `--model` (registry id, .pt checkpoint or .onnx graph) → a ready Segmenter.
 import { basename } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../hub/resolve.js';
 import { readStateDictFile } from '../io/files.js';
 import type { StateDict } from '../io/host-tensor.js';

@@ -1,7 +1,7 @@
 // `segface test --dataset lapa --runtime torch`: the LaPa head needs each batch's five landmarks
 // for its tanh warp (spec §5.4), which the image-only Segmenter interface cannot pass, so this
 // runs SegFace eagerly on libtorch with `{ landmarks: batch.lnm }`, as training does.
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { Ctx } from '../engine/ops.js';
 import { native } from '../engine/torch/native.js';
 import { TorchOps } from '../engine/torch/ops.js';

@@ -3,7 +3,7 @@
 // model.pt or a weights.json recipe), which lets tests and demos run without real checkpoints.
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { detectModel } from '../api/detect.js';
 import { resolveModel, type ResolveOptions } from '../hub/resolve.js';
 import { readStateDictFile } from '../io/files.js';

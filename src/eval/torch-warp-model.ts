@@ -8,8 +8,8 @@ import { TorchOps } from '../engine/torch/ops.js';
 import { inferenceMode, tidy } from '../engine/torch/scope.js';
 import { fromData, fromHost, type TorchTensor } from '../engine/torch/tensor.js';
 import { readStateDictFile } from '../io/files.js';
-import { detectModel } from '../api/detect.js';
 import { buildSegFace } from '../model/build.js';
+import { detectModel } from '../model/detect.js';
 import { bindStateDict } from '../model/load.js';
 import type { LoadedModel, TestOptions } from './run-test.js';
 

@@ -10,7 +10,7 @@ import { UserError } from '../errors.js';
 import { DataLoader } from '../data/loader.js';
 import type { Batch, DatasetIndex } from '../data/types.js';
 import { argmaxLogits, computeMetrics, ConfusionAccumulator, type SegMetrics } from '../eval/metrics.js';
-import { AdamW, loadTorch, manualSeed, noGrad, setNumThreads, tidy, fromData, type TorchOps } from '../engine/torch/index.js';
+import { AdamW, loadTorch, torchDevice, manualSeed, noGrad, setNumThreads, tidy, fromData, type TorchOps } from '../engine/torch/index.js';
 import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
 import { Counter, PyFloat, type PyValue } from '../io/py-values.js';
 import { resolveModel } from '../hub/resolve.js';
@@ -109,10 +109,7 @@ function forward(model: SegFace, state: TorchModelState, ctx: ReturnType<TorchMo
 }
 
 export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
-  const engine = loadTorch({ device: cfg.device });
-  if (cfg.device === 'cuda' && engine.cudaDeviceCount === 0) {
-    throw new UserError('--device cuda: this libtorch has no CUDA device (build the addon against a CUDA PyTorch: LIBTORCH=python npm run build:native)');
-  }
+  const engine = loadTorch({ device: torchDevice(cfg.device) });
   if (cfg.threads > 0) setNumThreads(cfg.threads);
   manualSeed(cfg.seed);
   const ops = engine.ops;

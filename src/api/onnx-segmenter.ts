@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { buildOnnxCached, createSession, releaseSession, run, type OnnxSession, type SessionOptions } from '../engine/onnx/index.js';
 import type { StateDict } from '../io/host-tensor.js';
 import type { HeadKind } from '../model/classes.js';

@@ -1,6 +1,6 @@
 // A Segmenter on the libtorch engine (eager, CPU or CUDA). The addon loads on first use only, so
 // parsing with the default ONNX runtime never needs libtorch.
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { Ctx } from '../engine/ops.js';
 import { native } from '../engine/torch/native.js';
 import { inferenceMode, tidy } from '../engine/torch/scope.js';

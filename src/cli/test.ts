@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseDatasetName, parseSplit } from '../data/datasets.js';
 import { runTest, type ModelLoader, type TestOptions } from '../eval/run-test.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 function int(name: string, min: number) {
   return (v: string) => {

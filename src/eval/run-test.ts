@@ -2,7 +2,7 @@
 // load the split, load the model, run the evaluation, log the official lines) plus a long-tail
 // table, a JSON result file and optional saved predictions.
 import { join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../image/write-files.js';
 import { openSplit } from '../data/datasets.js';
 import { DataLoader } from '../data/loader.js';

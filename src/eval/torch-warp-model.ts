@@ -1,15 +1,15 @@
 // `segface test --dataset lapa --runtime torch`: the LaPa head needs each batch's five landmarks
 // for its tanh warp (spec §5.4), which the image-only Segmenter interface cannot pass, so this
 // runs SegFace eagerly on libtorch with `{ landmarks: batch.lnm }`, as training does.
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { Ctx } from '../engine/ops.js';
 import { native } from '../engine/torch/native.js';
 import { TorchOps } from '../engine/torch/ops.js';
 import { inferenceMode, tidy } from '../engine/torch/scope.js';
 import { fromData, fromHost, type TorchTensor } from '../engine/torch/tensor.js';
 import { readStateDictFile } from '../io/files.js';
-import { detectModel } from '../api/detect.js';
 import { buildSegFace } from '../model/build.js';
+import { detectModel } from '../model/detect.js';
 import { bindStateDict } from '../model/load.js';
 import type { LoadedModel, TestOptions } from './run-test.js';
 

@@ -4,7 +4,7 @@
 // Tensors come back as HostTensors that view the checkpoint's bytes where the storage is
 // contiguous and aligned (no copy); see py-values.ts for the other Python types.
 import type { DType } from '../engine/ops.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import {
   allocHostData,
   dtypeSize,

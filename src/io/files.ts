@@ -3,7 +3,7 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { readCheckpoint, stateDictFromCheckpoint, writeCheckpointChunks, type WriteCheckpointOptions } from './checkpoint.js';
 import type { HostTensor, StateDict } from './host-tensor.js';
 import { npyHeader, readNpy } from './npy.js';

@@ -1,7 +1,7 @@
 // Zip archives the way PyTorch's `torch.save` writes them: stored (uncompressed) entries, data
 // aligned to 64 bytes, ZIP64 once the archive passes 4 GiB. Pure TypeScript on Uint8Array so it
 // also runs in a browser; entry data is returned as views (no copies).
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 export interface ZipEntry {
   readonly name: string;

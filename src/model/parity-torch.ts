@@ -1,5 +1,5 @@
 // The libtorch runner for parity checks (eager, CPU, float32, inference mode).
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { fromData, fromHost, inferenceMode, loadTorch, setNumThreads, tidy, type TorchTensor } from '../engine/torch/index.js';
 import type { Ctx } from '../engine/ops.js';
 import { toFloat32 } from '../io/host-tensor.js';

@@ -3,7 +3,7 @@
 // writer to a temp file that is renamed into place, so a crash never leaves a broken file.
 import { readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { stateDictFromCheckpoint, writeCheckpointChunks } from '../io/checkpoint.js';
 import { readCheckpointFile, writeFileAtomic } from '../io/files.js';
 import type { StateDict } from '../io/host-tensor.js';

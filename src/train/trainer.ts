@@ -6,7 +6,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { DataLoader } from '../data/loader.js';
 import type { Batch, DatasetIndex } from '../data/types.js';
 import { argmaxLogits, computeMetrics, ConfusionAccumulator, type SegMetrics } from '../eval/metrics.js';

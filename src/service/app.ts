@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { FaceParser } from '../api/face-parser.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { readImage } from '../image/read.js';
 import { Admission, type Ticket } from './admission.js';
 import { chooseFormat, type OutFormat } from './negotiate.js';

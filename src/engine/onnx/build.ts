@@ -11,8 +11,12 @@ import { rewriteForInference, type RewriteNote, type RewriteOptions } from './re
 export const BUILDER_VERSION = 3;
 
 export interface ForwardModel {
-  forward(ctx: Ctx<OnnxValue>, x: OnnxValue): unknown;
+  /** `inputs`: the graph's extra inputs (BuildOptions.extraInputs) by name, when it has any. */
+  forward(ctx: Ctx<OnnxValue>, x: OnnxValue, inputs?: Readonly<Record<string, OnnxValue>>): unknown;
 }
+
+/** A float32 graph input besides the image (e.g. LaPa's warp grids). */
+export interface ExtraInput { name: string; shape: readonly number[] }
 
 export interface BuildOptions {
   /** Graph input name; default 'input'. */
@@ -36,6 +40,8 @@ export interface BuildOptions {
    * false gives the graph exactly as the model is written.
    */
   rewrite?: boolean | RewriteOptions;
+  /** More float32 graph inputs, after the image, passed to forward() by name (static shapes). */
+  extraInputs?: readonly ExtraInput[];
 }
 
 export interface BuiltGraph {
@@ -79,7 +85,9 @@ function trace(model: ForwardModel, weights: StateDict, inputShape: readonly num
   const ops = new OnnxOps(graph, dtype);
   const ctx = onnxCtx(ops, weights, { storeDType: opts.weightDType, keepFloat32: opts.keepFloat32 });
   const input = graph.input(opts.inputName ?? 'input', inputShape, 'float32');
-  const result = model.forward(ctx, ops.cast(input, dtype));
+  let extra: Record<string, OnnxValue> | undefined;
+  for (const e of opts.extraInputs ?? []) (extra ??= {})[e.name] = ops.cast(graph.input(e.name, e.shape, 'float32'), dtype);
+  const result = model.forward(ctx, ops.cast(input, dtype), extra);
   const outs = namedOutputs(result);
   if (opts.recordIntermediates) {
     for (const [name, v] of ctx.recorded) if (!outs.some(([n]) => n === name)) outs.push([name, v]);
@@ -98,6 +106,7 @@ export function buildOnnxGraph(model: ForwardModel, weights: StateDict, inputSha
     const outputs = t.outputs.map((o) => ({ name: o.name, shape: [...o.shape] }));
     return { bytes: t.graph.serialize(), inputName, inputShape: [...inputShape], outputs, rewrites: t.rewrites };
   }
+  if (opts.extraInputs?.length) throw new Error('dynamicBatch: graphs with extra inputs have a static batch');
   const [b2, b3] = TRACE_BATCHES;
   const t2 = trace(model, weights, [b2, ...inputShape.slice(1)], opts);
   const t3 = trace(model, weights, [b3, ...inputShape.slice(1)], opts);

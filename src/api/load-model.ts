@@ -6,12 +6,19 @@ import { fromCheckpoint } from '../model/from-checkpoint.js';
 import { BuiltOnnxSegmenter, FileOnnxSegmenter, graphCacheFor, onnxCudaInstalled } from './onnx-segmenter.js';
 import type { EngineOptions, Segmenter } from './segmenter.js';
 import { openTorchSegmenter } from './torch-segmenter.js';
+import type { Precision } from './int8-graph.js';
 
 export interface LoadOptions extends EngineOptions, ResolveOptions {
   /** Input size for checkpoints that are not registry ids (default 512). */
   resolution?: number;
   /** Expected images per forward pass: its graph is prepared at load (default 1). */
   batch?: number;
+  /** ONNX graphs built from a checkpoint: 'int8' quantizes them, calibrated on `calibration` (default float32). */
+  precision?: Precision;
+  /** int8: photos that set the activation ranges. */
+  calibration?: readonly string[];
+  /** Progress lines of the int8 calibration. */
+  log?: (s: string) => void;
 }
 
 export async function loadSegmenter(model: string, opts: LoadOptions = {}): Promise<Segmenter> {
@@ -24,16 +31,23 @@ export async function loadSegmenter(model: string, opts: LoadOptions = {}): Prom
   if (runtime === 'onnx' && opts.device === 'cuda' && !onnxCudaInstalled()) {
     throw new UserError('--device cuda: this onnxruntime-node install has no CUDA provider (reinstall it with network access and a CUDA 12 setup, see onnxruntime-node docs); use --device cpu or --runtime torch');
   }
+  const precision = opts.precision ?? 'float32';
+  if (precision !== 'float32' && precision !== 'int8') throw new UserError(`unknown precision '${precision}' (expected float32 or int8)`);
+  if (precision === 'int8' && (runtime !== 'onnx' || opts.device === 'cuda')) throw new UserError('--precision int8 runs on ONNX Runtime on the CPU; use --runtime onnx --device cpu');
+  if (precision === 'int8' && !opts.calibration?.length) throw new UserError('--precision int8 needs calibration photos (--calibration)');
   const resolved = await resolveModel(model, opts);
   if (resolved.format === 'onnx') {
     if (runtime === 'torch') throw new UserError(`${resolved.path}: an .onnx file runs with --runtime onnx only`);
+    if (precision === 'int8') throw new UserError(`${resolved.path}: an .onnx file runs as it is; make an int8 one with segface export --int8`);
     return FileOnnxSegmenter.open(resolved.path, opts, opts.resolution);
   }
   const path = resolved.path;
   const c = fromCheckpoint({ source: path, read: () => readStateDictFile(path), entry: resolved.entry, resolution: opts.resolution });
   const b = { net: c.net, head: c.head, modelId: c.describe, resolution: c.resolution };
   if (runtime === 'torch') return openTorchSegmenter({ ...b, weights: c.weights() }, opts);
-  const seg = new BuiltOnnxSegmenter({ ...b, weights: c.weights, checkpoint: path, graphCacheDir: graphCacheFor(opts.cacheDir) }, opts);
+  const seg = new BuiltOnnxSegmenter({
+    ...b, weights: c.weights, checkpoint: path, graphCacheDir: graphCacheFor(opts.cacheDir), precision, calibration: opts.calibration, log: opts.log,
+  }, opts);
   // Build (or fetch from the cache) the first graph now, so a bad checkpoint fails at load.
   try {
     await seg.prepare(opts.batch ?? 1);

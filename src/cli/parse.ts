@@ -31,6 +31,9 @@ export interface ParseCommandOptions {
   offline?: boolean;
   resolution?: number;
   progress?: boolean;
+  precision?: 'float32' | 'int8';
+  /** int8: calibration photos (default: the first two inputs). */
+  calibration?: string[];
 }
 
 function positiveInt(name: string) {
@@ -121,6 +124,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
   const parser = await FaceParser.load(o.model, {
     runtime: o.runtime, device: o.device, threads: o.threads, cacheDir: o.cacheDir, offline: o.offline,
     labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress, batch: Math.min(o.batch, files.length),
+    ...(o.precision === 'int8' ? { precision: 'int8' as const, calibration: o.calibration ?? files.slice(0, 2), log: warn } : {}),
   });
   const names = stems(files);
   const tty = o.progress ?? !!process.stderr.isTTY;
@@ -200,6 +204,8 @@ export function register(program: Command): void {
     .addOption(new Option('--runtime <runtime>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
     .addOption(new Option('--device <device>', 'where the network runs').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads for the network', positiveInt('--threads'))
+    .addOption(new Option('--precision <p>', 'ONNX graph precision: int8 quantizes it (QDQ, calibrated on --calibration; prints its agreement with float32)').choices(['float32', 'int8']).default('float32'))
+    .option('--calibration <images...>', 'with --precision int8: photos that set the activation ranges (default: the first two inputs)')
     .addOption(new Option('--label-order <order>', 'numbering of written ids: native (SegFace/FaRL), celebamask (CelebAMask-HQ g_mask.py) or bisenet (face-parsing.PyTorch)').choices(['native', 'celebamask', 'bisenet']).default('native'))
     .addOption(new Option('--outputs <list>', `comma-separated subset of ${OUTPUT_KINDS.join(',')} or all`).argParser(parseOutputs).default(DEFAULT_OUTPUTS, DEFAULT_OUTPUTS.join(',')))
     .option('--max-pixels <n>', 'refuse images with more pixels than this', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)

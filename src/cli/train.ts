@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
 import { parseMilestones } from '../train/schedule.js';
-import type { TrainConfig, TrainDataset } from '../train/config.js';
+import { HEAD_OF_BACKBONE, type TrainConfig, type TrainDataset } from '../train/config.js';
 
 function num(name: string, opts: { int?: boolean; min?: number } = {}) {
   return (v: string): number => {
@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .option('--ckpt_path <dir>', 'checkpoint folder under LOG_PATH', 'ckpts')
     .option('--expt_name <name>', 'experiment name (sub-folder of --ckpt_path)', 'segface')
     .addOption(new Option('--dataset <name>', 'training set').choices(['celebamask_hq', 'lapa', 'helen', 'synthetic']).default('celebamask_hq'))
-    .addOption(new Option('--backbone <head>', 'SegFace head (class set)').choices(['segface_celeb', 'segface_lapa', 'segface_helen']).default('segface_celeb'))
+    .addOption(new Option('--backbone <head>', 'SegFace head (class set)').choices(Object.keys(HEAD_OF_BACKBONE)).default('segface_celeb'))
     .option('--model <backbone>', 'backbone network: swin_base, swinv2_base/small/tiny, convnext_base/small/tiny, mobilenet, efficientnet, resnet', 'swin_base')
     .option('--lr <x>', 'AdamW learning rate', num('lr', { min: 0 }), 1e-4)
     .option('--weight_decay <x>', 'AdamW weight decay', num('weight_decay', { min: 0 }), 1e-5)

@@ -8,13 +8,14 @@ import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { UserError } from '../errors.js';
 import { DataLoader } from '../data/loader.js';
-import type { Batch, DatasetIndex } from '../data/types.js';
+import { DATASET_IDS, type Batch, type DatasetIndex } from '../data/types.js';
 import { argmaxLogits, computeMetrics, ConfusionAccumulator, type SegMetrics } from '../eval/metrics.js';
 import { AdamW, loadTorch, torchDevice, manualSeed, noGrad, setNumThreads, tidy, fromData, type TorchOps } from '../engine/torch/index.js';
 import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
 import { Counter, PyFloat, type PyValue } from '../io/py-values.js';
 import { resolveModel } from '../hub/resolve.js';
 import { buildSegFace } from '../model/build.js';
+import { headSpec } from '../model/classes.js';
 import { bindStateDict, randomStateDict } from '../model/load.js';
 import type { SegFace } from '../model/segface.js';
 import { checkpointName, latestCheckpoint, readTrainCheckpoint, removeStaleTemps, writeTrainCheckpoint } from './checkpoint.js';
@@ -104,7 +105,7 @@ function forward(model: SegFace, state: TorchModelState, ctx: ReturnType<TorchMo
   const r = b.resolution;
   const x = state.input(fromData(b.images, [b.size, 3, r, r], 'float32', { device: state.ops.device }));
   // The tanh warp applies to LaPa samples only (dataset id 1).
-  const lapa = model.head === 'lapa' && b.dataset.every((d) => d === 1);
+  const lapa = headSpec(model.head).landmarkWarp && b.dataset.every((d) => d === DATASET_IDS.lapa);
   return model.forward(ctx, x, lapa ? { landmarks: b.lnm } : {});
 }
 

@@ -9,6 +9,8 @@
 // collective fails the survivors can say which rank stopped (deadPeers).
 #include "common.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -216,6 +218,7 @@ Napi::Value AllReduce(const Napi::CallbackInfo& info) {
     c10d::AllreduceOptions opts;
     opts.reduceOp = parseOp(info.Env(), info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "sum");
     opts.timeout = g.timeout;
+    at::NoGradGuard noGrad;
     for (auto& t : ts) {
       std::vector<at::Tensor> one{t};
       waitWork(g, g.pg->allreduce(one, opts));
@@ -230,6 +233,8 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
     Group& g = group(info.Env());
     auto ts = tensorList(info[0], "broadcast");
     int root = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+    // Parameters are leaves that require grad: overwriting them is not an autograd operation.
+    at::NoGradGuard noGrad;
     c10d::broadcast_coalesced(g.pg, ts, 256u << 20, root);
     return info.Env().Undefined();
   });

@@ -42,6 +42,10 @@ export interface TrainConfig {
   threads: number;
   /** Show the progress bar (default: when stderr is a TTY). */
   progress: boolean;
+  /** Under torchrun (WORLD_SIZE set): the c10d backend (default gloo on CPU, nccl on CUDA). */
+  distBackend?: 'gloo' | 'nccl';
+  /** Under torchrun: rendezvous and collective timeout in seconds (default 1800, PyTorch's). */
+  distTimeoutS?: number;
 }
 
 export const HEAD_OF_BACKBONE = { segface_celeb: 'celeb', segface_lapa: 'lapa', segface_helen: 'helen' } as const;

@@ -20,7 +20,8 @@ function initError(e: unknown, env: DistEnv, timeoutS: number): UserError {
   if (/address already in use|errno: 98/i.test(msg)) {
     return new UserError(`rank ${env.rank}: MASTER_PORT ${env.masterPort} is already in use on this machine (another run, or a stale one?): pick a free --master_port`);
   }
-  if (/waiting for clients|clients joined/i.test(msg)) {
+  // Rank 0 hosts the store and waits for WORLD_SIZE clients (libtorch 1.13 says "Socket Timeout").
+  if (/waiting for clients|clients joined/i.test(msg) || (env.rank === 0 && !env.agentStore && /socket timeout/i.test(msg))) {
     const m = /(\d+)\/(\d+) clients joined/.exec(msg);
     const joined = m ? `${m[1]} of ${m[2]}` : 'not all';
     return new UserError(`rank 0: only ${joined} ranks reached the rendezvous at ${at} within ${timeoutS} s: is WORLD_SIZE=${env.worldSize} right (nproc_per_node × nnodes), and are the other ranks running?`);

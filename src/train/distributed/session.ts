@@ -23,8 +23,8 @@ function initError(e: unknown, env: DistEnv, timeoutS: number): UserError {
   // Rank 0 hosts the store and waits for WORLD_SIZE clients (libtorch 1.13 says "Socket Timeout").
   if (/waiting for clients|clients joined/i.test(msg) || (env.rank === 0 && !env.agentStore && /socket timeout/i.test(msg))) {
     const m = /(\d+)\/(\d+) clients joined/.exec(msg);
-    const joined = m ? `${m[1]} of ${m[2]}` : 'not all';
-    return new UserError(`rank 0: only ${joined} ranks reached the rendezvous at ${at} within ${timeoutS} s: is WORLD_SIZE=${env.worldSize} right (nproc_per_node × nnodes), and are the other ranks running?`);
+    const joined = m ? `only ${m[1]} of ${m[2]}` : `not all ${env.worldSize}`;
+    return new UserError(`rank 0: ${joined} ranks reached the rendezvous at ${at} within ${timeoutS} s: is WORLD_SIZE=${env.worldSize} right (nproc_per_node × nnodes), and are the other ranks running?`);
   }
   if (/connect|refused|unreachable|resolve|Name or service/i.test(msg)) {
     return new UserError(`rank ${env.rank}: cannot reach the rendezvous at ${at} within ${timeoutS} s (is MASTER_ADDR the rank-0 machine, is it running, is the port open?): ${msg.split('\n')[0]}`);

@@ -1,5 +1,5 @@
 // What torchrun (and the built-in launcher) tells each worker through the environment.
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 
 export interface DistEnv {
   rank: number;

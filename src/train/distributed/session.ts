@@ -1,7 +1,7 @@
 // One training process's part in a distributed run (train.py under torchrun, spec §8): the
 // process group, DDP's gradient averaging, rank 0's say on what is written, and failures turned
 // into one line that names the rank that went away.
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import { ProcessGroup, fromData, tidy, type DdpReducer, type TorchTensor } from '../../engine/torch/index.js';
 import type { DistEnv } from './env.js';
 

@@ -1,5 +1,5 @@
 // Joins the run torchrun (or the built-in launcher) started, when WORLD_SIZE says there is one.
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import type { TrainConfig } from '../config.js';
 import { readDistEnv } from './env.js';
 import { DistSession } from './session.js';

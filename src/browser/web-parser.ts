@@ -4,16 +4,17 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import onnxProto from 'onnx-proto';
 import { buildOnnxGraph } from '../engine/onnx/build.js';
+import { segfaceGraphInfo } from '../api/graph-info.js';
 import { resizeArgmax } from '../image/postprocess.js';
 import { preprocessInto } from '../image/preprocess.js';
 import type { RgbImage } from '../image/read.js';
 import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
-import { orderedClassNames, PALETTE, type HeadKind } from '../model/classes.js';
+import { classTable, type ClassInfo, type HeadKind } from '../model/classes.js';
 import { fromCheckpoint } from '../model/from-checkpoint.js';
 
 export type Provider = 'webgpu' | 'wasm';
 
-export interface WebClass { id: number; name: string; color: readonly [number, number, number] }
+export type WebClass = ClassInfo;
 
 export interface WebParse {
   labels: Uint8Array;
@@ -37,7 +38,7 @@ async function hasWebGpu(): Promise<boolean> {
 }
 
 export function classesOf(head: HeadKind): WebClass[] {
-  return orderedClassNames(head, 'native').map((name, id) => ({ id, name, color: PALETTE[name] ?? [128, 128, 128] }));
+  return classTable(head, 'native');
 }
 
 interface GraphInfo { resolution: number; numClasses: number; head: HeadKind; modelId: string }
@@ -47,16 +48,9 @@ function graphInfo(bytes: Uint8Array, name: string): GraphInfo {
   let m: onnxProto.onnx.ModelProto;
   try { m = onnxProto.onnx.ModelProto.decode(bytes); } catch { throw new Error(`${name}: not an ONNX file`); }
   const dims = (v: onnxProto.onnx.IValueInfoProto | undefined) => (v?.type?.tensorType?.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 0));
-  const inp = dims(m.graph?.input?.[0]);
-  const out = dims(m.graph?.output?.[0]);
   const meta = new Map((m.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
-  const resolution = inp[2] || Number(meta.get('segface.resolution'));
-  const numClasses = out[1] ?? 0;
-  if (inp.length !== 4 || inp[1] !== 3 || !resolution || (numClasses !== 19 && numClasses !== 11)) {
-    throw new Error(`${name}: not a SegFace graph (input [${inp.join(',')}], output [${out.join(',')}])`);
-  }
-  const head = (meta.get('segface.head') as HeadKind | undefined) ?? (numClasses === 19 ? 'celeb' : 'lapa');
-  return { resolution, numClasses, head, modelId: meta.get('segface.model') || name };
+  const g = segfaceGraphInfo(name, dims(m.graph?.input?.[0]), dims(m.graph?.output?.[0]), meta);
+  return { resolution: g.resolution, numClasses: g.numClasses, head: g.head, modelId: g.modelId ?? name };
 }
 
 export class WebParser {

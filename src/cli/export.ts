@@ -10,6 +10,7 @@ import { preprocessBatch } from '../image/preprocess.js';
 import { readImage } from '../image/read.js';
 import { loadBoundModel } from '../export/load-checkpoint.js';
 import { writeFileAtomic } from '../io/files.js';
+import { OutputGuard } from '../io/output-guard.js';
 import { UserError } from '../errors.js';
 
 export interface ExportCommandOptions {
@@ -29,6 +30,8 @@ export interface ExportCommandOptions {
   int8Agreement?: number;
   cacheDir?: string;
   offline?: boolean;
+  /** Replace an existing --out file (never the model file itself). */
+  overwrite?: boolean;
 }
 
 const positiveInt = (name: string) => (v: string) => {
@@ -64,6 +67,9 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
   if (o.int8 && !o.calibration?.length) throw new UserError('--int8 needs --calibration <photos...> (a few face photos, e.g. .assets/astronaut.png .assets/grace_hopper.jpg)');
   if (o.int8 && o.dynamicBatch) throw new UserError('--int8 graphs have a fixed batch; drop --dynamic-batch');
   const m = await loadBoundModel(o.model, { resolution: o.resolution, cacheDir: o.cacheDir, offline: o.offline });
+  // Checked before the (slow) export, and again just before the rename.
+  const guard = new OutputGuard([m.source], !!o.overwrite);
+  guard.check(o.out);
   const t0 = performance.now();
   let e;
   let mixed = '';
@@ -91,6 +97,7 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
     throw new UserError(`${m.source}: cannot export (${(err as Error).message})`);
   }
   try { mkdirSync(dirname(o.out), { recursive: true }); } catch { /* reported by the write */ }
+  guard.check(o.out);
   writeFileAtomic(o.out, [e.bytes]);
   log(`${o.out}: ${m.modelId}, input ${e.inputName} [${e.inputShape.join(',')}] → ${e.outputName} [${e.outputShape.join(',')}], `
     + `${o.int8 ? 'int8' : o.fp16 ? 'float16' : o.fp16Weights ? 'float32 with float16 weights' : 'float32'}${mixed}, ${(e.bytes.byteLength / 1048576).toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -114,6 +121,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'fixed batch size (default 1)', positiveInt('--batch'))
     .option('--cache-dir <dir>', 'checkpoint cache folder')
     .option('--offline', 'never download; use only cached checkpoints')
+    .option('--overwrite', 'replace an existing --out file')
     .action(async (o: ExportCommandOptions) => {
       await runExport(o, (s) => process.stderr.write(`${s}\n`));
     });

@@ -17,7 +17,8 @@ import { resolveModel } from '../hub/resolve.js';
 import { buildSegFace } from '../model/build.js';
 import { bindStateDict, randomStateDict } from '../model/load.js';
 import type { SegFace } from '../model/segface.js';
-import { checkpointName, latestCheckpoint, readTrainCheckpoint, removeStaleTemps, writeTrainCheckpoint } from './checkpoint.js';
+import { checkpointName, removeStaleTemps, writeTrainCheckpoint } from './checkpoint.js';
+import { refuseExistingRun, resumePoint, trimEpochLog } from './resume.js';
 import { HEAD_OF_BACKBONE, type TrainConfig } from './config.js';
 import { openTrainSplit } from './data.js';
 import { mergeInitWeights } from './init-weights.js';
@@ -120,6 +121,7 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
   const dir = resolve(cfg.logPath, cfg.ckptPath, cfg.exptName);
   mkdirSync(dir, { recursive: true });
   removeStaleTemps(dir);
+  if (!cfg.resume) refuseExistingRun(dir);
   const logFile = join(dir, 'train.log');
   const jsonFile = join(dir, 'train_log.jsonl');
   const log = (s: string) => {
@@ -139,10 +141,12 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
   log(`data: ${trainIdx.samples.length} train / ${valIdx.samples.length} val images in ${trainIdx.root}`);
 
   // Weights: the newest checkpoint (--resume), else --init, else the declared initialisers.
-  const last = cfg.resume ? latestCheckpoint(dir) : undefined;
-  if (cfg.resume && !last) log(`--resume: no checkpoint in ${dir}, starting from scratch`);
-  const resumed = last ? readTrainCheckpoint(last.path) : undefined;
-  const sd = resumed ? bindStateDict(model, resumed.stateDict, last!.path) : await initialWeights(model, cfg, log);
+  const point = cfg.resume ? resumePoint(dir, (w, p) => bindStateDict(model, w, p), (s) => { log(s); if (cfg.progress) process.stderr.write(`${s}\n`); }) : undefined;
+  if (cfg.resume && !point) log(`--resume: no checkpoint in ${dir}, starting from scratch`);
+  const last = point;
+  const resumed = point?.ck;
+  if (point) trimEpochLog(jsonFile, point.ck.epoch);
+  const sd = point ? point.weights : await initialWeights(model, cfg, log);
   // Channels-last helps oneDNN on the CPU; on CUDA it is left to a measurement we could not make.
   const state = new TorchModelState(model, sd, ops, ops.device === 'cpu');
   const opt = new AdamW(state.params, { lr: cfg.lr, weightDecay: cfg.weightDecay });

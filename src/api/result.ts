@@ -1,14 +1,9 @@
 // One parsed photo: the label map at the photo's own size plus helpers to turn it into files.
 import { binaryMask, colorize, histogram, labelsPng, overlay, rgbPng } from '../image/encode.js';
 import type { RgbImage } from '../image/read.js';
-import type { LabelOrder } from '../model/classes.js';
+import type { ClassInfo, LabelOrder } from '../model/classes.js';
 
-export interface ClassInfo {
-  /** Id in the result's label order. */
-  id: number;
-  name: string;
-  color: readonly [number, number, number];
-}
+export type { ClassInfo };
 
 export interface Timing {
   decodeMs: number;

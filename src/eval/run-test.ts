@@ -7,14 +7,13 @@ import { writeFileAtomic } from '../image/write-files.js';
 import { openSplit } from '../data/datasets.js';
 import { DataLoader } from '../data/loader.js';
 import { envVar } from '../data/root.js';
+import { HEAD_KINDS, HEADS } from '../model/classes.js';
 import type { DatasetName, Split } from '../data/types.js';
 import { evaluate, type Predictor } from './evaluate.js';
 import { longTailRows, longTailTable, officialLines } from './report.js';
 
 /** Head each official --backbone value builds, and the dataset it belongs to. */
-export const BACKBONES: Record<string, DatasetName> = {
-  segface_celeb: 'celebamask_hq', segface_lapa: 'lapa', segface_helen: 'helen',
-};
+export const BACKBONES: Record<string, DatasetName> = Object.fromEntries(HEAD_KINDS.map((h) => [HEADS[h].backbone, HEADS[h].dataset as DatasetName]));
 
 export interface TestOptions {
   dataset: DatasetName;
@@ -41,6 +40,8 @@ export interface LoadedModel {
   numClasses: number;
   predict: Predictor;
   describe?: string;
+  /** False when the model cannot apply LaPa's landmark warp (an exported .onnx graph). */
+  landmarkWarp?: boolean;
   dispose(): Promise<void>;
 }
 
@@ -105,6 +106,9 @@ export async function runTest(o: TestOptions, loadModel: ModelLoader, io: TestIo
       }
       if (o.model && /\.pth?$/.test(o.modelPath) && model.describe && !model.describe.startsWith(`${o.model}_`)) {
         io.warn?.(`note: --model ${o.model}, but ${o.modelPath} holds ${model.describe.split(' ')[0]}`);
+      }
+      if (o.dataset === 'lapa' && model.landmarkWarp === false) {
+        io.warn?.(`note: ${o.modelPath} cannot apply the LaPa landmark warp (an exported graph has no warp-grid inputs); LaPa scores are lower than the official ones`);
       }
       log('Model Loaded');
       const res = await evaluate(loader, model.predict, {

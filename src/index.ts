@@ -8,3 +8,5 @@ export { cacheDir, cachedCheckpointPath, checkpointUrl } from './hub/paths.js';
 export { readImage, DEFAULT_MAX_PIXELS } from './image/read.js';
 // Standalone ONNX files of a model (what `segface export` writes).
 export { exportOnnx, type ExportOptions, type ExportedModel } from './export/export-onnx.js';
+export { fetchBytes, type FetchBytesOptions } from './hub/fetch-bytes.js';
+export { VERSION } from './version.js';

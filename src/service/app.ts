@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import multipart from '@fastify/multipart';
 import type { FaceParser } from '../api/face-parser.js';
 import { UserError } from '../cli/errors.js';
-import { readImage } from '../image/read.js';
+import { DEFAULT_MAX_PIXELS, readImage } from '../image/read.js';
 import { Admission, type Ticket } from './admission.js';
 import { chooseFormat, type OutFormat } from './negotiate.js';
 import { registerWebRoutes, type WebAssets } from './web-routes.js';
@@ -24,7 +24,7 @@ export interface ServiceLimits {
 
 export const DEFAULT_LIMITS: ServiceLimits = {
   maxUploadBytes: 20 * 1024 * 1024,
-  maxPixels: 40_000_000,
+  maxPixels: DEFAULT_MAX_PIXELS, // the same default as `segface parse` and the library
   capacity: 16,
   concurrency: 1,
   timeoutMs: 60_000,

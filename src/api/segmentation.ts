@@ -1,7 +1,7 @@
 // A label map and the logits it came from, without any image codec (shared by the Node result
 // and the browser's): masks, the classes found, per-class probabilities and scores, segments.
 import { binaryMask, histogram } from '../image/label-pixels.js';
-import { classScores, resizeSoftmax, type SoftLogits } from '../image/probabilities.js';
+import { meanOwnProbability, resizeSoftmax, type SoftLogits } from '../image/probabilities.js';
 import type { CELEB_CLASSES, LabelOrder, LAPA_CLASSES } from '../model/classes.js';
 import { didYouMean } from '../model/suggest.js';
 
@@ -25,7 +25,7 @@ export interface Segment {
   id: number;
   /** 255 where the pixel is this class, else 0; [height, width]. */
   mask: Uint8Array;
-  /** Mean probability of the class over the pixels it wins (network resolution), 0…1. */
+  /** Mean probability of the class over its pixels, 0…1 (absent when no logits were kept). */
   score?: number;
   pixels: number;
   /** Fraction of the photo. */
@@ -96,11 +96,11 @@ export class Segmentation {
     return resizeSoftmax(s.logits, this.height, this.width, ids.map((id) => s.channelOf[this.classOf(id).id]!), 'u8');
   }
 
-  /** Mean probability of the class over the pixels it wins at network resolution (0 if none). */
+  /** Mean probability of the class over the pixels labelled with it (0 if none). */
   score(cls: ClassName | number): number | undefined {
     if (!this.soft) return undefined;
-    this.scoresCache ??= classScores(this.soft.logits);
-    return this.scoresCache[this.soft.channelOf[this.classOf(cls).id]!];
+    this.scoresCache ??= meanOwnProbability(this.soft.logits, this.labels, this.height, this.width, this.soft.channelOf, this.table.length);
+    return this.scoresCache[this.classOf(cls).id];
   }
 
   /** One entry per class found: `{label, id, mask, score, pixels, share, color}`. */

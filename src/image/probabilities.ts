@@ -8,17 +8,11 @@ export interface SoftLogits { data: Float32Array; offset: number; numClasses: nu
 
 const f = Math.fround;
 
-/**
- * Softmax probabilities of the requested channels at outH×outW, [outH,outW] each: Float32Array
- * (0…1), or Uint8Array (round(255·p)) for 8-bit pictures.
- */
-export function resizeSoftmax(s: SoftLogits, outH: number, outW: number, channels: readonly number[], as: 'f32'): Float32Array[];
-export function resizeSoftmax(s: SoftLogits, outH: number, outW: number, channels: readonly number[], as: 'u8'): Uint8Array[];
-export function resizeSoftmax(s: SoftLogits, outH: number, outW: number, channels: readonly number[], as: 'f32' | 'u8'): (Float32Array | Uint8Array)[] {
+/** Calls `fn(i, p)` for every output pixel i with p = softmax over classes of the resized logits. */
+function forEachPixel(s: SoftLogits, outH: number, outW: number, fn: (i: number, p: Float64Array) => void): void {
   const { data, offset, numClasses: C, height: h, width: w } = s;
   const plane = h * w;
   const ty = taps(h, outH), tx = taps(w, outW);
-  const outs = channels.map(() => (as === 'f32' ? new Float32Array(outH * outW) : new Uint8Array(outH * outW)));
   // Horizontally resized source rows, [outW,C], for the two rows in use.
   const rows = [new Float32Array(C * outW), new Float32Array(C * outW)];
   const rowOf = [-1, -1];
@@ -39,35 +33,41 @@ export function resizeSoftmax(s: SoftLogits, outH: number, outW: number, channel
     const a = horizontal(ty.i0[oy]!), b = horizontal(ty.i1[oy]!);
     const h0 = ty.w0[oy]!, h1 = ty.w1[oy]!;
     for (let ox = 0; ox < outW; ox++) {
+      // Same float32 blend as the argmax, so the most probable class is the label.
       let max = -Infinity;
       for (let c = 0, o = ox * C; c < C; c++, o++) { const x = f(h0 * a[o]! + h1 * b[o]!); v[c] = x; if (x > max) max = x; }
       let sum = 0;
       for (let c = 0; c < C; c++) { const e = Math.exp(v[c]! - max); v[c] = e; sum += e; }
-      const i = oy * outW + ox;
-      for (let k = 0; k < channels.length; k++) {
-        const p = v[channels[k]!]! / sum;
-        outs[k]![i] = as === 'f32' ? p : Math.round(p * 255);
-      }
+      for (let c = 0; c < C; c++) v[c] = v[c]! / sum;
+      fn(oy * outW + ox, v);
     }
   }
+}
+
+/**
+ * Softmax probabilities of the requested channels at outH×outW, [outH,outW] each: Float32Array
+ * (0…1), or Uint8Array (round(255·p)) for 8-bit pictures.
+ */
+export function resizeSoftmax(s: SoftLogits, outH: number, outW: number, channels: readonly number[], as: 'f32'): Float32Array[];
+export function resizeSoftmax(s: SoftLogits, outH: number, outW: number, channels: readonly number[], as: 'u8'): Uint8Array[];
+export function resizeSoftmax(s: SoftLogits, outH: number, outW: number, channels: readonly number[], as: 'f32' | 'u8'): (Float32Array | Uint8Array)[] {
+  const outs = channels.map(() => (as === 'f32' ? new Float32Array(outH * outW) : new Uint8Array(outH * outW)));
+  forEachPixel(s, outH, outW, (i, p) => {
+    for (let k = 0; k < channels.length; k++) outs[k]![i] = as === 'f32' ? p[channels[k]!]! : Math.round(p[channels[k]!]! * 255);
+  });
   return outs;
 }
 
 /**
- * Mean softmax probability of each class over the network-resolution pixels it wins (0 where it
- * wins none): a cheap confidence per class, [C].
+ * Per label id: the mean probability of that class over the pixels labelled with it (0 where
+ * none), one pass at the labels' size. `channelOf[id]` is the id's channel in the logits.
  */
-export function classScores(s: SoftLogits): Float64Array {
-  const { data, offset, numClasses: C, height: h, width: w } = s;
-  const plane = h * w;
-  const sum = new Float64Array(C), n = new Float64Array(C);
-  for (let i = 0; i < plane; i++) {
-    let best = 0, max = -Infinity;
-    for (let c = 0; c < C; c++) { const x = data[offset + c * plane + i]!; if (x > max) { max = x; best = c; } }
-    let z = 0;
-    for (let c = 0; c < C; c++) z += Math.exp(data[offset + c * plane + i]! - max);
-    sum[best] += 1 / z;
-    n[best]++;
-  }
-  return sum.map((x, c) => (n[c] ? x / n[c]! : 0));
+export function meanOwnProbability(s: SoftLogits, labels: Uint8Array, outH: number, outW: number, channelOf: ArrayLike<number>, numIds: number): Float64Array {
+  const sum = new Float64Array(numIds), n = new Float64Array(numIds);
+  forEachPixel(s, outH, outW, (i, p) => {
+    const id = labels[i]!;
+    sum[id] += p[channelOf[id]!]!;
+    n[id]++;
+  });
+  return sum.map((x, id) => (n[id] ? x / n[id]! : 0));
 }

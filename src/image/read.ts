@@ -36,8 +36,9 @@ export interface RawPixels {
  */
 export type ImageInput = string | URL | Buffer | Uint8Array | ArrayBuffer | ArrayBufferView | Blob | RawPixels;
 
-/** Default limit on decoded pixels: big enough for 100-megapixel photos, small enough to fail fast. */
-export const DEFAULT_MAX_PIXELS = 100_000_000;
+import { DEFAULT_MAX_PIXELS } from './limits.js';
+
+export { DEFAULT_MAX_PIXELS };
 
 export interface ReadOptions {
   maxPixels?: number;

@@ -1,7 +1,7 @@
 // One-line entries: `await segface('photo.jpg')` and `pipeline('face-parsing', id)`, returning
 // the classes found as `{label, id, mask, score, …}` segments (what image-segmentation pipelines
 // such as transformers.js return).
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { ImageInput } from '../image/read.js';
 import { FaceParser, type FaceParserOptions } from './face-parser.js';
 import type { ParseResult, Segment } from './result.js';

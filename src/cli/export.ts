@@ -9,7 +9,7 @@ import { preprocessBatch } from '../image/preprocess.js';
 import { readImage } from '../image/read.js';
 import { loadBoundModel } from '../export/load-checkpoint.js';
 import { writeFileAtomic } from '../io/files.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 
 export interface ExportCommandOptions {

@@ -4,7 +4,7 @@
 import { Option } from 'commander';
 import { findEntry, MODEL_NAMES } from '../model/registry.js';
 import { didYouMean } from '../model/suggest.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 /** A value that names a checkpoint (registry id or file) rather than a backbone. */
 export function looksLikeCheckpoint(v: string): boolean {

@@ -12,7 +12,7 @@ import { labelsPng } from '../image/encode.js';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
 import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../image/write-files.js';
 import type { LabelOrder } from '../model/classes.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 
 export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'probs', 'json'] as const;

@@ -1,7 +1,7 @@
 // An image named by an http(s) URL, read into memory: bounded in size (Content-Length checked up
 // front, the stream cut past the limit) and in time (one deadline for connect + body). Failures
 // are UserErrors that name the URL.
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 export interface FetchBytesOptions {
   /** Largest accepted body (default 50 MiB). */

@@ -1,7 +1,7 @@
 // Every kind of image input the library takes → a file path, encoded bytes or raw pixels, with
 // the name messages use. Anything else is refused with a UserError saying what was passed.
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { fetchBytes, type FetchBytesOptions } from '../hub/fetch-bytes.js';
 import type { ImageInput, RawPixels } from './read.js';
 

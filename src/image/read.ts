@@ -6,7 +6,7 @@
 // the file.
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { FetchBytesOptions } from '../hub/fetch-bytes.js';
 import { toSource } from './input-source.js';
 

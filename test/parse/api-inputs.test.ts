@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { readImage, type ImageInput } from '../../src/image/read.js';
 import { ASTRONAUT } from './helpers.js';
 

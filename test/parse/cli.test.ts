@@ -140,7 +140,7 @@ test('unknown model ids and checkpoints of another model are refused clearly', a
   const out = join(tmp, 'never');
   let r = await segface(['parse', ASTRONAUT, '--model', 'mobilenet_celeba_1024', '--out', out], env);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^segface: unknown model 'mobilenet_celeba_1024': expected a registry id \(convnext_celeba_512, /);
+  assert.match(r.stderr, /^segface: unknown model 'mobilenet_celeba_1024' \(did you mean 'mobilenet_celeba_512'\?\): expected a registry id \(convnext_celeba_512, /);
   // A Swin-B id whose cached file is really the MobileNet checkpoint.
   mkdirSync(join(tmp, 'cache', 'swinb_celeba_224'), { recursive: true });
   const wrong = join(tmp, 'cache', 'swinb_celeba_224', 'model_299.pt');

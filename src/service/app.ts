@@ -146,9 +146,7 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
     const res = r!;
     const size = `${res.width}x${res.height}`;
     if (format === 'json') {
-      const s = res.summary();
-      const color = new Map(res.classes.map((c) => [c.id, c.color]));
-      return { type: 'application/json', size, body: { ...s, classes: s.classes.map((c) => ({ ...c, color: color.get(c.id) })) } };
+      return { type: 'application/json', size, body: res.summary() }; // every class, with its colour
     }
     const png = format === 'labels' ? await res.toPNG() : format === 'overlay' ? await res.overlayPNG() : await res.colorPNG();
     return { type: 'image/png', size, body: png };

@@ -11,8 +11,9 @@ SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
+# libgloo-dev: the headers of the Gloo library libtorch already links (distributed training).
 # OpenBLAS replaces the reference BLAS that libtorch-dev pulls in (10-50x faster GEMMs).
-APT_PKGS=(libtorch-dev libopenblas0-pthread g++ make python3 chromium)
+APT_PKGS=(libtorch-dev libgloo-dev libopenblas0-pthread g++ make python3 chromium)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

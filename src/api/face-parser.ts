@@ -3,11 +3,11 @@
 import { resizeArgmax } from '../image/postprocess.js';
 import { preprocessInto } from '../image/preprocess.js';
 import { readImage, type ImageInput, type RgbImage } from '../image/read.js';
-import { labelLut, orderedClassNames, PALETTE, type HeadKind, type LabelOrder } from '../model/classes.js';
+import { classTable, headsWithOrder, LABEL_ORDERS, labelLut, labelOrdersOf, type HeadKind, type LabelOrder } from '../model/classes.js';
 import { UserError } from '../errors.js';
 import { loadSegmenter, type LoadOptions } from './load-model.js';
 import type { FetchBytesOptions } from '../hub/fetch-bytes.js';
-import { ParseResult, type ClassInfo, type ClassName } from './result.js';
+import { ParseResult, type ClassInfo } from './result.js';
 import type { Segmenter } from './segmenter.js';
 
 export interface FaceParserOptions extends LoadOptions {
@@ -19,10 +19,7 @@ export interface FaceParserOptions extends LoadOptions {
   download?: FetchBytesOptions;
 }
 
-/** The class table of a head in a label order: id, name and palette colour. */
-export function classTable(head: HeadKind, order: LabelOrder = 'native'): ClassInfo[] {
-  return orderedClassNames(head, order).map((name, id) => ({ id, name: name as ClassName, color: PALETTE[name] ?? [128, 128, 128] }));
-}
+export { classTable };
 
 const now = () => performance.now();
 
@@ -49,13 +46,13 @@ export class FaceParser {
    */
   static async load(model: string, opts: FaceParserOptions = {}): Promise<FaceParser> {
     const order = opts.labelOrder ?? 'native';
-    if (!['native', 'celebamask', 'bisenet'].includes(order)) {
-      throw new UserError(`unknown label order '${order}' (expected native, celebamask or bisenet)`);
+    if (!LABEL_ORDERS.includes(order)) {
+      throw new UserError(`unknown label order '${order}' (expected ${LABEL_ORDERS.slice(0, -1).join(', ')} or ${LABEL_ORDERS.at(-1)})`);
     }
     const seg = await loadSegmenter(model, opts);
-    if (order !== 'native' && seg.head !== 'celeb') {
+    if (!labelOrdersOf(seg.head).includes(order)) {
       await seg.dispose();
-      throw new UserError(`label order '${order}' exists only for CelebAMask-HQ models; ${seg.modelId} is a ${seg.head} model`);
+      throw new UserError(`label order '${order}' exists only for ${headsWithOrder(order)} models; ${seg.modelId} is a ${seg.head} model`);
     }
     return new FaceParser(seg, order, opts.maxPixels, opts.download);
   }

@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { buildOnnxCached, createSession, releaseSession, run, type OnnxSession, type SessionOptions } from '../engine/onnx/index.js';
 import type { StateDict } from '../io/host-tensor.js';
-import type { HeadKind } from '../model/classes.js';
+import { headSpec, type HeadKind } from '../model/classes.js';
 import type { SegFace } from '../model/segface.js';
 import type { ForwardModel } from '../engine/onnx/build.js';
 import { lapaWarpGrids } from '../model/segface.js';
@@ -87,7 +87,7 @@ export class BuiltOnnxSegmenter implements Segmenter {
     this.numClasses = spec.net.numClasses;
     this.head = spec.head;
     this.modelId = spec.modelId;
-    this.landmarkWarp = spec.head === 'lapa';
+    this.landmarkWarp = headSpec(spec.head).landmarkWarp;
   }
 
   private loaded: StateDict | null = null;

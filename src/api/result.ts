@@ -3,11 +3,12 @@
 import { colorize, labelsPng, overlay, rgbPng } from '../image/encode.js';
 import type { SoftLogits } from '../image/probabilities.js';
 import type { RgbImage } from '../image/read.js';
-import type { LabelOrder } from '../model/classes.js';
+import type { ClassInfo, ClassName, LabelOrder } from '../model/classes.js';
 import { VERSION } from '../version.js';
-import { Segmentation, type ClassInfo, type ClassName } from './segmentation.js';
+import { Segmentation } from './segmentation.js';
 
-export type { ClassInfo, ClassName, CelebClassName, LapaClassName, Segment } from './segmentation.js';
+export type { ClassInfo, ClassName };
+export type { CelebClassName, LapaClassName, Segment } from './segmentation.js';
 
 export interface Timing {
   decodeMs: number;

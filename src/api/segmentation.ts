@@ -2,21 +2,13 @@
 // and the browser's): masks, the classes found, per-class probabilities and scores, segments.
 import { binaryMask, histogram } from '../image/label-pixels.js';
 import { meanOwnProbability, resizeSoftmax, type SoftLogits } from '../image/probabilities.js';
-import type { CELEB_CLASSES, LabelOrder, LAPA_CLASSES } from '../model/classes.js';
+import type { ClassInfo, ClassName, ClassNameOf, LabelOrder } from '../model/classes.js';
 import { didYouMean } from '../model/suggest.js';
 
+export type { ClassInfo, ClassName };
 /** Class names of CelebAMask-HQ models (19) and of LaPa/Helen models (11). */
-export type CelebClassName = (typeof CELEB_CLASSES)[number];
-export type LapaClassName = (typeof LAPA_CLASSES)[number];
-/** Any SegFace class name: a typo in `mask('hiar')` fails at compile time. */
-export type ClassName = CelebClassName | LapaClassName;
-
-export interface ClassInfo {
-  /** Id in the result's label order. */
-  id: number;
-  name: ClassName;
-  color: readonly [number, number, number];
-}
+export type CelebClassName = ClassNameOf<'celeb'>;
+export type LapaClassName = ClassNameOf<'lapa'>;
 
 /** A class found in the photo, as image-segmentation pipelines return it. */
 export interface Segment {

@@ -9,12 +9,12 @@ import type { SoftLogits } from '../image/probabilities.js';
 import { preprocessInto } from '../image/preprocess.js';
 import type { RgbImage } from '../image/read.js';
 import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
-import { orderedClassNames, PALETTE, type HeadKind } from '../model/classes.js';
+import { classTable, type ClassInfo, type HeadKind } from '../model/classes.js';
 import { fromCheckpoint } from '../model/from-checkpoint.js';
 
 export type Provider = 'webgpu' | 'wasm';
 
-export interface WebClass { id: number; name: string; color: readonly [number, number, number] }
+export type WebClass = ClassInfo;
 
 export interface WebParse {
   labels: Uint8Array;
@@ -40,7 +40,7 @@ async function hasWebGpu(): Promise<boolean> {
 }
 
 export function classesOf(head: HeadKind): WebClass[] {
-  return orderedClassNames(head, 'native').map((name, id) => ({ id, name, color: PALETTE[name] ?? [128, 128, 128] }));
+  return classTable(head, 'native');
 }
 
 interface GraphInfo { resolution: number; numClasses: number; head: HeadKind; modelId: string }

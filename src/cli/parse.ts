@@ -14,6 +14,7 @@ import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../image/write-
 import type { LabelOrder } from '../model/classes.js';
 import { UserError } from '../errors.js';
 import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
+import { OutputGuard } from '../io/output-guard.js';
 
 export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'probs', 'json'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
@@ -37,6 +38,8 @@ export interface ParseCommandOptions {
   keepStructure?: boolean;
   /** Folders: include their sub-folders. */
   recursive?: boolean;
+  /** Replace existing files in --out that this run did not write (never an input). */
+  overwrite?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -140,6 +143,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
     labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress, batch: Math.min(o.batch, files.length),
   });
   const names = stems(rel, o.keepStructure);
+  const guard = new OutputGuard(files, !!o.overwrite);
   const tty = o.progress !== false && !!process.stderr.isTTY;
   const bar = tty ? new cliProgress.SingleBar({ format: 'parsing [{bar}] {value}/{total} images {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   // On a terminal only problems are printed, above the bar (which redraws on its next update).
@@ -172,12 +176,16 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
     for (let k = 0; k < batch.length; k++) {
       const file = files[batch[k]!.index]!, stem = names[batch[k]!.index]!, r = results[k]!;
       try {
-        await writeFilesAtomic(await encodeOutputs(r, o.out, stem, o.outputs));
+        const outs = await encodeOutputs(r, o.out, stem, o.outputs);
+        for (const f of outs) guard.check(f.path);
+        await writeFilesAtomic(outs);
+        for (const f of outs) guard.wrote(f.path);
         report.written++;
         const t = r.timing;
         say(`${file} -> ${join(o.out, stem)}.* (${r.width}x${r.height}, ${r.summary().present.length} classes, ${Math.round(t.decodeMs + t.preprocessMs + t.inferenceMs + t.postprocessMs)} ms)`, false);
       } catch (e) {
-        const line = `${file}: cannot write outputs to ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+        const line = e instanceof UserError ? `${file}: not written: ${e.message}`
+          : `${file}: cannot write outputs to ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
         failures.push(line);
         say(line, true);
       }
@@ -228,6 +236,7 @@ export function register(program: Command): void {
     .option('--keep-structure', 'write each image\'s outputs under the same sub-folder of --out as it has below its input folder (default: one flat folder, name-2, name-3 for repeated names)')
     .option('--progress', 'progress bar (default: when stderr is a terminal)')
     .option('--no-progress', 'no progress bar: one line per image')
+    .option('--overwrite', 'replace existing output files (an input is never replaced)')
     .action(async (inputs: string[], raw: ParseCommandOptions & { model_path?: string }) => {
       const opts = { ...raw, model: checkpointFlag(raw, 'parse') };
       // Ctrl-C mid-write must not leave temporaries in the output folder.

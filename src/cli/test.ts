@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseDatasetName, parseSplit } from '../data/datasets.js';
-import { runTest, type ModelLoader, type TestOptions } from '../eval/run-test.js';
+import { BACKBONES, runTest, type ModelLoader, type TestOptions } from '../eval/run-test.js';
 import { testCheckpoint } from './model-flags.js';
 import { UserError } from '../errors.js';
 
@@ -22,7 +22,7 @@ interface RawOptions {
   split: string; num_workers: number; seed: number; save_preds?: string; limit?: number; progress?: boolean;
 }
 
-const DEFAULT_BACKBONE: Record<string, string> = { celebamask_hq: 'segface_celeb', lapa: 'segface_lapa', helen: 'segface_helen' };
+const DEFAULT_BACKBONE: Record<string, string> = Object.fromEntries(Object.entries(BACKBONES).map(([b, d]) => [d, b]));
 
 export function register(program: Command, loadModel?: ModelLoader): void {
   program

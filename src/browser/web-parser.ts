@@ -6,6 +6,7 @@ import onnxProto from 'onnx-proto';
 import { buildOnnxGraph } from '../engine/onnx/build.js';
 import { segfaceGraphInfo } from '../api/graph-info.js';
 import { resizeArgmax } from '../image/postprocess.js';
+import type { SoftLogits } from '../image/probabilities.js';
 import { preprocessInto } from '../image/preprocess.js';
 import type { RgbImage } from '../image/read.js';
 import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
@@ -21,6 +22,8 @@ export interface WebParse {
   width: number;
   height: number;
   inferenceMs: number;
+  /** The network's output [1,C,h,w] (native class order), for probabilities. */
+  logits: SoftLogits;
 }
 
 /** Where ONNX Runtime Web fetches its wasm files (served by `segface serve` from node_modules). */
@@ -94,12 +97,13 @@ export class WebParser {
     const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, r, r]) };
     const res = await this.session.run(feeds);
     const out = res[this.session.outputNames[0]!]!;
-    const logits = (out.type === 'float32' ? out.data : await out.getData()) as Float32Array; // [1,C,h,w]
+    // A copy: the tensor's memory (WASM heap or GPU download) is released below.
+    const logits = ((out.location === 'cpu' ? out.data : await out.getData()) as Float32Array).slice(); // [1,C,h,w]
     const inferenceMs = performance.now() - t0;
     const [, c, h, w] = out.dims.map(Number) as [number, number, number, number];
     const labels = resizeArgmax(logits, 0, c, h, w, img.height, img.width);
     out.dispose();
-    return { labels, width: img.width, height: img.height, inferenceMs };
+    return { labels, width: img.width, height: img.height, inferenceMs, logits: { data: logits, offset: 0, numClasses: c, height: h, width: w } };
   }
 
   async dispose(): Promise<void> { await this.session.release(); }

@@ -61,10 +61,18 @@ export function iou(a: Candidate, b: Candidate): number {
   return inter / (a.w * a.h + b.w * b.h - inter);
 }
 
+/** Intersection over the smaller box: high when one box lies mostly inside the other. */
+export function overlapOfSmaller(a: Candidate, b: Candidate): number {
+  const ix = Math.max(0, Math.min(a.cx + a.w / 2, b.cx + b.w / 2) - Math.max(a.cx - a.w / 2, b.cx - b.w / 2));
+  const iy = Math.max(0, Math.min(a.cy + a.h / 2, b.cy + b.h / 2) - Math.max(a.cy - a.h / 2, b.cy - b.h / 2));
+  return (ix * iy) / Math.min(a.w * a.h, b.w * b.h);
+}
+
 /**
  * MediaPipe's weighted non-maximum suppression: the best candidate absorbs every candidate that
  * overlaps it by more than `iouThreshold`, and the merged box and points are their score-weighted
- * mean (steadier than keeping the single best anchor).
+ * mean (steadier than keeping the single best anchor). Candidates lying mostly inside a kept box
+ * (a part of a face seen by a tile) are dropped without being averaged in.
  */
 export function weightedNms(cands: readonly Candidate[], iouThreshold = 0.3): Candidate[] {
   const rest = [...cands].sort((a, b) => b.score - a.score);
@@ -72,7 +80,10 @@ export function weightedNms(cands: readonly Candidate[], iouThreshold = 0.3): Ca
   while (rest.length > 0) {
     const best = rest[0]!;
     const group: Candidate[] = [], others: Candidate[] = [];
-    for (const c of rest) (iou(best, c) > iouThreshold ? group : others).push(c);
+    for (const c of rest) {
+      if (iou(best, c) > iouThreshold) group.push(c);
+      else if (overlapOfSmaller(best, c) <= 0.6) others.push(c);
+    }
     let wsum = 0;
     const m = { score: best.score, cx: 0, cy: 0, w: 0, h: 0, points: new Float64Array(best.points.length) };
     for (const c of group) {

@@ -1,5 +1,7 @@
 // Public parsing API.
-export { FaceParser, classTable, type FaceParserOptions } from './face-parser.js';
+export { FaceParser, classTable, type FaceParserOptions, type FaceOptions } from './face-parser.js';
+export { ParsedFace, type FaceSummary } from './face-result.js';
+export type { DetectedFace } from '../face/detector.js';
 export { ParseResult, type ClassInfo, type ClassShare, type Summary, type Timing } from './result.js';
 export type { Segmenter, Runtime, Device, EngineOptions } from './segmenter.js';
 export { loadSegmenter, type LoadOptions } from './load-model.js';

@@ -2,6 +2,7 @@
 import { binaryMask, colorize, histogram, labelsPng, overlay, rgbPng } from '../image/encode.js';
 import type { RgbImage } from '../image/read.js';
 import type { LabelOrder } from '../model/classes.js';
+import type { FaceSummary, ParsedFace } from './face-result.js';
 
 export interface ClassInfo {
   /** Id in the result's label order. */
@@ -16,6 +17,8 @@ export interface Timing {
   /** This image's share of its batch's inference time. */
   inferenceMs: number;
   postprocessMs: number;
+  /** Face detection, when faces were detected. */
+  detectMs?: number;
 }
 
 export interface ClassShare { id: number; name: string; pixels: number; share: number }
@@ -31,6 +34,8 @@ export interface Summary {
   present: string[];
   classes: ClassShare[];
   timing: Timing;
+  /** One entry per parsed face, highest score first (only when faces were detected or given). */
+  faces?: FaceSummary[];
 }
 
 export class ParseResult {
@@ -46,6 +51,8 @@ export class ParseResult {
     readonly modelId: string,
     readonly resolution: number,
     readonly timing: Timing,
+    /** The faces parsed (detection on), highest score first; undefined for whole-image parsing. */
+    readonly faces?: readonly ParsedFace[],
   ) {}
 
   /** The class for a name or id; throws for unknown ones. */
@@ -91,6 +98,7 @@ export class ParseResult {
     return {
       input: this.image.name, width: this.width, height: this.height, model: this.modelId, resolution: this.resolution,
       labelOrder: this.labelOrder, present: classes.filter((c) => c.pixels > 0).map((c) => c.name), classes, timing: this.timing,
+      ...(this.faces ? { faces: this.faces.map((f) => f.summary()) } : {}),
     };
   }
 }

@@ -12,8 +12,10 @@ import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
 import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../image/write-files.js';
 import type { LabelOrder } from '../model/classes.js';
 import { UserError } from './errors.js';
+import { faceCropFiles } from './face-outputs.js';
+import type { FaceSelection } from '../face/parse-faces.js';
 
-export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'json'] as const;
+export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'json', 'crops'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 const DEFAULT_OUTPUTS: OutputKind[] = ['labels', 'color', 'overlay'];
 
@@ -31,12 +33,32 @@ export interface ParseCommandOptions {
   offline?: boolean;
   resolution?: number;
   progress?: boolean;
+  /** Find faces and parse each aligned (default true); false: the whole image, as before. */
+  detect?: boolean;
+  faces?: FaceSelection;
+  minFace?: number;
+  detectThreshold?: number;
 }
 
 function positiveInt(name: string) {
   return (v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+}
+
+function parseFaces(v: string): FaceSelection {
+  if (v === 'all' || v === 'largest') return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--faces must be all, largest or a positive integer, got '${v}'`);
+  return n;
+}
+
+function positiveNumber(name: string, max = Infinity) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > max) throw new UserError(`${name} must be a number in (0, ${max}], got '${v}'`);
     return n;
   };
 }
@@ -81,7 +103,13 @@ async function encodeOutputs(r: ParseResult, out: string, stem: string, kinds: r
   if (kinds.includes('overlay')) files.push({ path: p.overlay, data: await r.overlayPNG() });
   if (kinds.includes('masks')) for (const c of r.classes) files.push({ path: p.mask(c.id, c.name), data: await r.maskPNG(c.id) });
   if (kinds.includes('json')) files.push({ path: p.json, data: `${JSON.stringify(r.summary(), null, 2)}\n` });
+  if (kinds.includes('crops')) files.push(...await faceCropFiles(r, out, stem));
   return files;
+}
+
+/** Whether --outputs named `kind` itself (not through `all`). */
+function inputsAskedFor(o: ParseCommandOptions, kind: OutputKind): boolean {
+  return o.outputs.includes(kind) && o.outputs.length < OUTPUT_KINDS.length;
 }
 
 /** Fails early, naming the folder, when outputs cannot be written there. */
@@ -117,6 +145,9 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
   await checkOutputFolder(o.out);
   const report: ParseReport = { total: files.length + problems.length, written: 0, failures };
   if (files.length === 0) return report;
+  const detect = o.detect ?? true;
+  if (!detect && inputsAskedFor(o, 'crops')) throw new UserError('--outputs crops needs face detection (drop --no-detect)');
+  const faceOpts = { detect, faces: o.faces, minFace: o.minFace, detectThreshold: o.detectThreshold, crops: o.outputs.includes('crops') && detect };
 
   const parser = await FaceParser.load(o.model, {
     runtime: o.runtime, device: o.device, threads: o.threads, cacheDir: o.cacheDir, offline: o.offline,
@@ -157,6 +188,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
       try {
         await writeFilesAtomic(await encodeOutputs(r, o.out, stem, o.outputs));
         report.written++;
+        if (r.faces && r.faces.length === 0) say(`${file}: no face found (background-only map; --no-detect parses the whole image, --min-face/--detect-threshold search harder)`, true);
         const t = r.timing;
         say(`${file} -> ${join(o.out, stem)}.* (${r.width}x${r.height}, ${r.summary().present.length} classes, ${Math.round(t.decodeMs + t.preprocessMs + t.inferenceMs + t.postprocessMs)} ms)`, false);
       } catch (e) {
@@ -177,7 +209,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
       const batch = await next;
       next = start + o.batch < files.length ? decodeBatch(start + o.batch) : Promise.resolve([]);
       if (batch.length === 0) continue;
-      const results = await parser.parseImages(batch.map((d) => d.img), batch.map((d) => d.ms));
+      const results = await parser.parseImages(batch.map((d) => d.img), batch.map((d) => d.ms), faceOpts);
       await writing;
       writing = writeBatch(batch, results);
     }
@@ -206,6 +238,10 @@ export function register(program: Command): void {
     .option('--resolution <n>', 'input size for checkpoints that are not registry ids (default 512)', positiveInt('--resolution'))
     .option('--cache-dir <dir>', 'model cache folder (default $SEGFACE_CACHE or $XDG_CACHE_HOME/segface/models)')
     .option('--offline', 'never download; use only cached models (also HF_HUB_OFFLINE=1 / SEGFACE_OFFLINE=1)')
+    .option('--no-detect', 'no face detection: parse the whole image as one face crop (pre-cropped faces; the behaviour before detection)')
+    .option('--faces <which>', 'faces to parse: all, largest or N (the N best)', parseFaces, 'all' as FaceSelection)
+    .option('--min-face <px>', 'smallest face height to look for, pixels', positiveNumber('--min-face'), 32)
+    .option('--detect-threshold <x>', 'minimum face detector score', positiveNumber('--detect-threshold', 1), 0.5)
     .action(async (inputs: string[], opts: ParseCommandOptions) => {
       // Ctrl-C mid-write must not leave temporaries in the output folder.
       for (const sig of ['SIGINT', 'SIGTERM'] as const) {

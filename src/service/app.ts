@@ -7,6 +7,8 @@ import { UserError } from '../cli/errors.js';
 import { readImage } from '../image/read.js';
 import { Admission, type Ticket } from './admission.js';
 import { chooseFormat, type OutFormat } from './negotiate.js';
+import { faceQuery } from './face-query.js';
+import type { FaceOptions } from '../api/face-parser.js';
 import { registerWebRoutes, type WebAssets } from './web-routes.js';
 
 export interface ServiceLimits {
@@ -122,12 +124,12 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
   }));
 
   /** Decode, parse and encode one upload; the reply is sent by the caller (it may have timed out). */
-  const answer = async (format: OutFormat, bytes: Buffer, name: string): Promise<{ type: string; body: unknown; size: string }> => {
+  const answer = async (format: OutFormat, bytes: Buffer, name: string, faces: FaceOptions = {}): Promise<{ type: string; body: unknown; size: string }> => {
     const img = await readImage(bytes, { maxPixels: limits.maxPixels, name }).catch((e: unknown) => {
       if (e instanceof UserError) throw new HttpError(/over the limit/.test(e.message) ? 413 : 400, e.message.replace(/ \(raise it with[^)]*\)/, ''));
       throw e;
     });
-    const [r] = await parser.parseImages([img]);
+    const [r] = await parser.parseImages([img], [], faces);
     const res = r!;
     const size = `${res.width}x${res.height}`;
     if (format === 'json') {
@@ -143,12 +145,14 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
     const q = (req.query as Record<string, unknown> | undefined)?.format;
     const choice = chooseFormat(q, req.headers.accept);
     if ('error' in choice) throw new HttpError(choice.status, choice.error);
+    const faces = faceQuery(req.query as Record<string, unknown> | undefined);
+    if ('error' in faces) throw new HttpError(400, faces.error);
     const { bytes, name } = await uploadOf(req);
     const ticket = req.segfaceTicket;
     let abandoned = false;
     const job = admission.run(async () => {
       if (abandoned) throw new HttpError(503, 'timed out while waiting for a turn');
-      return answer(choice.format, bytes, name);
+      return answer(choice.format, bytes, name, faces);
     });
     // The parse keeps its admission slot until it really ends, even past a timeout.
     if (ticket) {

@@ -1,41 +1,41 @@
 // A Segmenter on the libtorch engine (eager, CPU or CUDA). The addon loads on first use only, so
 // parsing with the default ONNX runtime never needs libtorch.
-import { UserError } from '../cli/errors.js';
-import type { Ctx } from '../engine/ops.js';
+import { deviceWeights, torchCtx, torchDevice } from '../engine/torch/ctx.js';
 import { native } from '../engine/torch/native.js';
 import { inferenceMode, tidy } from '../engine/torch/scope.js';
-import { fromData, fromHost, type TorchTensor } from '../engine/torch/tensor.js';
+import { fromData, type TorchTensor } from '../engine/torch/tensor.js';
 import { TorchOps } from '../engine/torch/ops.js';
 import type { StateDict } from '../io/host-tensor.js';
 import type { HeadKind } from '../model/classes.js';
 import type { SegFace } from '../model/segface.js';
-import type { EngineOptions, Segmenter } from './segmenter.js';
+import type { EngineOptions, ImageOptions, Segmenter } from './segmenter.js';
+import { runWithLandmarks } from './warp-groups.js';
 
 export interface TorchSegmenterSpec { net: SegFace; weights: StateDict; head: HeadKind; modelId: string; resolution: number }
 
 class TorchSegmenter implements Segmenter {
   readonly numClasses: number;
+  readonly landmarkWarp: boolean;
   constructor(
     private readonly net: SegFace, private weights: Map<string, TorchTensor> | null, private readonly ops: TorchOps,
     readonly head: HeadKind, readonly modelId: string, readonly resolution: number,
   ) {
     this.numClasses = net.numClasses;
+    this.landmarkWarp = head === 'lapa';
   }
 
-  async run(batch: Float32Array, n: number) {
-    const weights = this.weights;
-    if (!weights) throw new Error('segmenter disposed');
-    const r = this.resolution;
-    const ctx: Ctx<TorchTensor> = {
-      ops: this.ops, training: false,
-      get: (key) => { const t = weights.get(key); if (!t) throw new Error(`no weight ${key}`); return t; },
-    };
-    const out = inferenceMode(() => tidy(() => {
-      const x = fromData(batch, [n, 3, r, r], 'float32', { device: this.ops.device });
-      const y = this.net.forward(ctx, x); // [n,C,R,R]
-      return { data: y.toFloat32Array(), shape: [...y.shape] };
-    }));
-    return { logits: out.data, height: out.shape[2]!, width: out.shape[3]! };
+  run(batch: Float32Array, n: number, images?: readonly (ImageOptions | undefined)[]) {
+    return runWithLandmarks(this.head, this.resolution, batch, n, images, async (x, m, landmarks) => {
+      const weights = this.weights;
+      if (!weights) throw new Error('segmenter disposed');
+      const r = this.resolution;
+      const ctx = torchCtx(this.ops, weights);
+      const out = inferenceMode(() => tidy(() => {
+        const y = this.net.forward(ctx, fromData(x, [m, 3, r, r], 'float32', { device: this.ops.device }), { landmarks }); // [m,C,R,R]
+        return { data: y.toFloat32Array(), shape: [...y.shape] };
+      }));
+      return { logits: out.data, height: out.shape[2]!, width: out.shape[3]! };
+    });
   }
 
   async dispose(): Promise<void> {
@@ -45,13 +45,7 @@ class TorchSegmenter implements Segmenter {
 }
 
 export function openTorchSegmenter(spec: TorchSegmenterSpec, o: EngineOptions): Segmenter {
-  const n = native(); // a UserError saying how to build the addon when it is missing
-  const device = o.device === 'cuda' ? 'cuda' : 'cpu';
-  if (device === 'cuda' && n.cudaDeviceCount() === 0) {
-    throw new UserError('--device cuda: this libtorch has no CUDA device available; use --device cpu');
-  }
-  if (o.threads) n.setNumThreads(o.threads);
-  const weights = new Map<string, TorchTensor>();
-  for (const [k, v] of spec.weights) weights.set(k, fromHost(v, { device }));
-  return new TorchSegmenter(spec.net, weights, new TorchOps({ device }), spec.head, spec.modelId, spec.resolution);
+  const device = torchDevice(o.device);
+  if (o.threads) native().setNumThreads(o.threads);
+  return new TorchSegmenter(spec.net, deviceWeights(spec.weights, device), new TorchOps({ device }), spec.head, spec.modelId, spec.resolution);
 }

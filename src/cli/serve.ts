@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { createApp, DEFAULT_LIMITS } from '../service/app.js';
 import { openServedModel, warmUp } from '../service/open-model.js';
 import { webAssets } from '../service/web-assets.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 const positive = (name: string, integer = true) => (v: string) => {
   const n = Number(v);

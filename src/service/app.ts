@@ -139,7 +139,7 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
   }));
 
   /** Decode, parse and encode one upload; the reply is sent by the caller (it may have timed out). */
-  const answer = async (format: OutFormat, bytes: Buffer, name: string, faces: FaceOptions = {}): Promise<{ type: string; body: unknown; size: string }> => {
+  const answer = async (format: OutFormat, bytes: Buffer, name: string, faces: FaceOptions = {}): Promise<{ type: string; body: unknown; size: string; faces?: string }> => {
     const img = await readImage(bytes, { maxPixels: limits.maxPixels, name }).catch((e: unknown) => {
       if (e instanceof UserError) throw new HttpError(/over the limit/.test(e.message) ? 413 : 400, e.message.replace(/ \(raise it with[^)]*\)/, ''));
       throw e;
@@ -153,7 +153,9 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
       return { type: 'application/json', size, body: { ...s, classes: s.classes.map((c) => ({ ...c, color: color.get(c.id) })) } };
     }
     const png = format === 'labels' ? await res.toPNG() : format === 'overlay' ? await res.overlayPNG() : await res.colorPNG();
-    return { type: 'image/png', size, body: png };
+    // Image answers carry the faces (box, score, landmarks, angle) in a header, for the page.
+    const found = res.faces?.map((f) => { const { classes: _c, ...rest } = f.summary(); return rest; });
+    return { type: 'image/png', size, body: png, ...(found ? { faces: JSON.stringify(found) } : {}) };
   };
 
   app.post('/parse', async (req, reply) => {
@@ -186,6 +188,7 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
       const out = await Promise.race([job, timeout]);
       // A parse that blocked the event loop past the deadline settles before the timer can fire.
       if (performance.now() - started > limits.timeoutMs) throw new HttpError(503, `timed out after ${limits.timeoutMs} ms`);
+      if (out.faces !== undefined) reply.header('x-segface-faces', out.faces);
       return reply.headers({ 'x-segface-model': parser.modelId, 'x-segface-size': out.size }).type(out.type).send(out.body);
     } finally {
       clearTimeout(timer);

@@ -2,6 +2,7 @@
 // the time that detection + alignment + paste-back add per face, against the model's own time
 // per face (MobileNet 512, CPU, ONNX Runtime, same threads, same run).
 //   npm run bench -- wild [--threads 2] [--runs 3] [--model mobilenet]
+// Prints `ratio wild: 0.2·model / pipeline` (> 1: the pipeline adds less than 20 % per face).
 import sharp from 'sharp';
 import { join } from 'node:path';
 import { FaceParser } from '../src/api/face-parser.js';
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
     printTable(`in-the-wild parsing, ${img.width}×${img.height}, ${faces} faces found, ${model} 512, ${threads} threads, median of ${runs} runs, ms per face`,
       ['detect', 'align', 'paste-back', 'pipeline', 'model (in parse)', 'model (alone)', 'pipeline / model'],
       [[med('detect'), med('align'), med('paste'), overhead, med('infer'), modelS * 1000, overhead / (modelS * 1000)]]);
-    console.log(`ratio wild_overhead: ${(overhead / (modelS * 1000)).toFixed(3)} (pipeline time per face / model time per face; target <= 0.20)`);
+    // > 1 means within the budget: the pipeline may add 20 % of the model's time per face.
+    console.log(`ratio wild: ${((0.2 * modelS * 1000) / overhead).toFixed(3)} (pipeline adds ${((100 * overhead) / (modelS * 1000)).toFixed(1)} % of the model's time per face; target <= 20 %)`);
     if (faces !== 5) console.log(`note: ${faces} of the 5 faces found (${fmt(faces)})`);
   } finally {
     await parser.dispose();

@@ -102,12 +102,12 @@ function putRgb(canvas: HTMLCanvasElement, rgb: Uint8Array, w: number, h: number
 function render(): void {
   const p = st.photo;
   if (!p) return;
-  if (!st.labels) { putRgb(view, p.data, p.width, p.height); return; }
-  putRgb(view, overlay(p.data, shownLabels(), palette(), Number(alpha.value) / 100, backgroundId()), p.width, p.height);
   // Boxes go on their own layer so the view (and its download) stays the plain overlay.
   const layer = $<HTMLCanvasElement>('faces-layer');
   layer.width = p.width;
   layer.height = p.height;
+  if (!st.labels) { putRgb(view, p.data, p.width, p.height); return; }
+  putRgb(view, overlay(p.data, shownLabels(), palette(), Number(alpha.value) / 100, backgroundId()), p.width, p.height);
   if (st.faces) drawFaces(layer, st.faces, st.only);
   view.dataset.overlay = 'ready';
 }

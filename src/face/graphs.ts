@@ -86,18 +86,15 @@ export function cropGraph(R: number): Uint8Array {
 }
 
 /**
- * Paste-back: the faces' canvas logits [n,C,R,R] stacked into one tall canvas [1,C,n·R,R], sampled
- * at P photo pixels (grid [1,1,P,2], already offset to each face's slot) → per pixel the argmax
- * class (uint8 [P]) and 1 − p(background) (float [P]) for compositing.
+ * Paste-back: one face's canvas logits [1,C,h,h] sampled at P photo pixels (grid [1,1,P,2]) → per
+ * pixel the argmax class (uint8 [P]) and 1 − p(background) (float [P]) for compositing.
  */
 export function pasteGraph(R: number, C: number): Uint8Array {
   const g = new GraphBuilder('segface_face_paste');
-  const logits = g.input('logits', [0, C, R, R]);
-  g.setDimParam('logits', 0, 'n');
+  const logits = g.input('logits', [1, C, R, R]);
   const grid = g.input('grid', [1, 1, 0, 2]);
   g.setDimParam('grid', 2, 'P');
-  const tall = one(g, 'Reshape', [one(g, 'Transpose', [logits], { perm: [1, 0, 2, 3] }), i64(g, [1, C, -1, R])]);
-  const s = one(g, 'GridSample', [tall, grid], { mode: 'linear', padding_mode: 'border', align_corners: 0 }); // [1,C,1,P]
+  const s = one(g, 'GridSample', [logits, grid], { mode: 'linear', padding_mode: 'border', align_corners: 0 }); // [1,C,1,P]
   const flat = one(g, 'Reshape', [s, i64(g, [C, -1])]); // [C,P]
   const labels = one(g, 'Cast', [one(g, 'ArgMax', [flat], { axis: 0, keepdims: 0 })], { to: 2 }); // uint8 [P]
   const p = one(g, 'Softmax', [flat], { axis: 0 });

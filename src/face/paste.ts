@@ -1,6 +1,6 @@
 // Aligned crops in, full-resolution labels out: crop every face from the photo in one GridSample
-// run, and paste the faces' logits back onto the photo in chunked GridSample runs whose argmax and
-// foreground probability are composited here: each pixel goes to the face with the highest
+// run, and paste each face's logits back onto its region of the photo in chunked GridSample runs
+// whose argmax and foreground probability are composited here: each pixel goes to the face with the highest
 // 1 − p(background); pixels no face covers stay background.
 import { cropGrid, pasteGrid, pasteRegion, type Alignment } from './geometry.js';
 import { cropGraph, pasteGraph } from './graphs.js';
@@ -66,13 +66,12 @@ export class FacePaster {
       const rw = region.x1 - region.x0, rh = region.y1 - region.y0;
       if (rw <= 0 || rh <= 0) continue;
       const { grid, covered } = pasteGrid(al, region);
-      // Face i's canvas is slot i of the [1,C,n·h,h] stack: shift the normalised y into it.
-      for (let p = 1; p < grid.length; p += 2) grid[p] = (i + (grid[p]! + 1) / 2) / n * 2 - 1;
+      const face = logits.subarray(i * C * h * h, (i + 1) * C * h * h);
       const total = rw * rh;
       for (let start = 0; start < total; start += PASTE_CHUNK) {
         const end = Math.min(total, start + PASTE_CHUNK);
         const out = await session.run({
-          logits: { data: logits, shape: [n, C, h, h] },
+          logits: { data: face, shape: [1, C, h, h] },
           grid: { data: grid.subarray(start * 2, end * 2), shape: [1, 1, end - start, 2] },
         });
         const lab = out.labels!.data as Uint8Array, fg = out.foreground!.data as Float32Array;

@@ -49,7 +49,7 @@ export class ParsedFace {
       angle: Math.round(this.angle * 10) / 10,
       classes: this.classInfo
         .filter((c) => c.id !== this.background && this.counts[c.id]! > 0)
-        .map((c) => ({ id: c.id, name: c.name, pixels: this.counts[c.id]!, share: this.counts[c.id]! / Math.max(1, parsed) })),
+        .map((c) => ({ id: c.id, name: c.name, pixels: this.counts[c.id]!, share: this.counts[c.id]! / Math.max(1, parsed), color: c.color })),
     };
   }
 }

@@ -60,7 +60,7 @@ export class FaceStage {
     }
     const timing = { decodeMs: times.decodeMs, detectMs: times.detectMs, preprocessMs: r.timing.alignMs, inferenceMs: r.timing.inferenceMs, postprocessMs: r.timing.pasteMs };
     const parsed = parsedFaces(faces, r.owner, labels, classes, r.crops);
-    return new ParseResult(labels, img.width, img.height, classes, order, img, this.seg.modelId, this.seg.resolution, timing, parsed);
+    return new ParseResult(labels, img.width, img.height, classes, order, img, this.seg.modelId, this.seg.resolution, timing, undefined, parsed);
   }
 
   async dispose(): Promise<void> {

@@ -6,7 +6,7 @@ import { inferenceMode, tidy } from '../engine/torch/scope.js';
 import { fromData, type TorchTensor } from '../engine/torch/tensor.js';
 import { TorchOps } from '../engine/torch/ops.js';
 import type { StateDict } from '../io/host-tensor.js';
-import type { HeadKind } from '../model/classes.js';
+import { headSpec, type HeadKind } from '../model/classes.js';
 import type { SegFace } from '../model/segface.js';
 import type { EngineOptions, ImageOptions, Segmenter } from './segmenter.js';
 import { runWithLandmarks } from './warp-groups.js';
@@ -21,7 +21,7 @@ class TorchSegmenter implements Segmenter {
     readonly head: HeadKind, readonly modelId: string, readonly resolution: number,
   ) {
     this.numClasses = net.numClasses;
-    this.landmarkWarp = head === 'lapa';
+    this.landmarkWarp = headSpec(head).landmarkWarp;
   }
 
   run(batch: Float32Array, n: number, images?: readonly (ImageOptions | undefined)[]) {

@@ -37,7 +37,8 @@ export interface NativeTorch {
   manualSeed(seed: number | bigint): void;
   cudaDeviceCount(): number;
   readonly torchVersion: string;
-  readonly dist: NativeDist;
+  /** Absent in addons built before distributed training. */
+  readonly dist?: NativeDist;
 }
 
 const ADDON_REL = join('native', 'build', 'Release', 'segface_torch.node');

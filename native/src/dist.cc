@@ -9,8 +9,17 @@
 // collective fails the survivors can say which rank stopped (deadPeers).
 #include "common.h"
 
-#include <ATen/core/grad_mode.h>
+#include <torch/version.h>
 
+// Written against libtorch 1.13's c10d (Debian's libtorch-dev). From 2.0 the process groups are
+// Backends behind a ProcessGroup and the Reducer's constructor changed; until that is ported and
+// built, other versions get a `dist` whose calls say so, and the rest of the addon builds as before.
+#if TORCH_VERSION_MAJOR == 1 && TORCH_VERSION_MINOR == 13
+#define SEGFACE_DIST 1
+#endif
+
+#if defined(SEGFACE_DIST)
+#include <ATen/core/grad_mode.h>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -28,9 +37,11 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+#endif
 
 namespace segface {
 
+#if defined(SEGFACE_DIST)
 namespace {
 
 using Ms = std::chrono::milliseconds;
@@ -382,5 +393,22 @@ Napi::Object initDist(Napi::Env env) {
   napi_add_env_cleanup_hook(env, [](void*) { destroyGroup(); }, nullptr);
   return d;
 }
+
+#else
+
+Napi::Object initDist(Napi::Env env) {
+  auto d = Napi::Object::New(env);
+  auto unsupported = [](const Napi::CallbackInfo& info) -> Napi::Value {
+    throw Napi::Error::New(info.Env(), "distributed training is built for libtorch 1.13 (Debian's libtorch-dev); this addon was built against libtorch " TORCH_VERSION);
+  };
+  for (const char* name : {"init", "allReduce", "broadcast", "barrier", "storeSet", "storeGet", "storeAdd", "deadPeers", "ddpCreate",
+                           "ddpBeforeForward", "ddpAfterForward", "destroy"}) {
+    d.Set(name, Napi::Function::New(env, unsupported, name));
+  }
+  d.Set("hasNccl", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value { return Napi::Boolean::New(info.Env(), false); }, "hasNccl"));
+  return d;
+}
+
+#endif
 
 }  // namespace segface

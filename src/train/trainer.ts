@@ -18,7 +18,8 @@ import { buildSegFace } from '../model/build.js';
 import { headSpec } from '../model/classes.js';
 import { bindStateDict, randomStateDict } from '../model/load.js';
 import type { SegFace } from '../model/segface.js';
-import { checkpointName, latestCheckpoint, readTrainCheckpoint, removeStaleTemps, writeTrainCheckpoint } from './checkpoint.js';
+import { checkpointName, removeStaleTemps, writeTrainCheckpoint } from './checkpoint.js';
+import { refuseExistingRun, resumePoint, trimEpochLog } from './resume.js';
 import { HEAD_OF_BACKBONE, type TrainConfig } from './config.js';
 import { openTrainSplit } from './data.js';
 import { mergeInitWeights } from './init-weights.js';
@@ -135,6 +136,8 @@ async function trainProcess(cfg: TrainConfig, dist: ReturnType<typeof startDistr
   if (main) {
     mkdirSync(dir, { recursive: true });
     removeStaleTemps(dir);
+    // Rank 0 alone: the others would see its fresh train.log.
+    if (!cfg.resume) refuseExistingRun(dir);
   }
   const logFile = join(dir, 'train.log');
   const jsonFile = join(dir, 'train_log.jsonl');
@@ -156,11 +159,13 @@ async function trainProcess(cfg: TrainConfig, dist: ReturnType<typeof startDistr
   log(`data: ${trainIdx.samples.length} train / ${valIdx.samples.length} val images in ${trainIdx.root}`);
 
   // Weights: the newest checkpoint (--resume), else --init, else the declared initialisers.
-  const last = cfg.resume ? latestCheckpoint(dir) : undefined;
-  dist?.agreeOnResume(last?.epoch ?? -1, dir);
-  if (cfg.resume && !last) log(`--resume: no checkpoint in ${dir}, starting from scratch`);
-  const resumed = last ? readTrainCheckpoint(last.path) : undefined;
-  const sd = resumed ? bindStateDict(model, resumed.stateDict, last!.path) : await initialWeights(model, cfg, log);
+  const point = cfg.resume ? resumePoint(dir, (w, p) => bindStateDict(model, w, p), (s) => { log(s); if (cfg.progress && main) process.stderr.write(`${s}\n`); }) : undefined;
+  dist?.agreeOnResume(point?.ck.epoch ?? -1, dir);
+  if (cfg.resume && !point) log(`--resume: no checkpoint in ${dir}, starting from scratch`);
+  const last = point;
+  const resumed = point?.ck;
+  if (point && main) trimEpochLog(jsonFile, point.ck.epoch);
+  const sd = point ? point.weights : await initialWeights(model, cfg, log);
   // Channels-last helps oneDNN on the CPU; on CUDA it is left to a measurement we could not make.
   const state = new TorchModelState(model, sd, ops, ops.device === 'cpu');
   // DDP's constructor: rank 0's parameters and buffers everywhere, then the gradient reducer.

@@ -1,11 +1,15 @@
 // Shared by the distributed-training tests: tiny runs of `segface train` under the built-in
 // launcher or torchrun, and the one-process reference DDP must equal.
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataLoader } from '../../src/data/loader.js';
 import { AdamW, fromData, loadTorch, noGrad, setNumThreads, tidy, type TorchTensor } from '../../src/engine/torch/index.js';
+import { writeCheckpointFile, writeNpyFile } from '../../src/io/files.js';
 import type { StateDict } from '../../src/io/host-tensor.js';
+import { OrderedDict } from '../../src/io/py-values.js';
 import { buildSegFace } from '../../src/model/build.js';
 import { randomStateDict } from '../../src/model/load.js';
 import { openTrainSplit } from '../../src/train/data.js';
@@ -128,4 +132,29 @@ export async function referenceDdp(data: string, worldSize: number, epochs: numb
     state.dispose();
   }
   return out;
+}
+
+/**
+ * The inputs of test/train/ddp_torch.py for epoch 0 of a 2-rank run: the initial weights as a
+ * .pt state dict and every rank's batches as .npy (the same sampler and seed as the trainer).
+ */
+export async function writeTorchDdpInputs(data: string, dir: string, worldSize: number): Promise<{ weights: string; steps: number }> {
+  const model = buildSegFace({ model: 'mobilenet', head: 'celeb', resolution: 64 });
+  const weights = join(dir, 'init.pt');
+  mkdirSync(dir, { recursive: true });
+  writeCheckpointFile(weights, new OrderedDict(randomStateDict(model, SEED)));
+  const idx = await openTrainSplit('synthetic', 'train', data);
+  let steps = 0;
+  for (let rank = 0; rank < worldSize; rank++) {
+    const l = new DataLoader(idx, { resolution: 64, batchSize: 2, shuffle: true, seed: SEED, numWorkers: 0, augment: true, shard: { rank, worldSize } });
+    let s = 0;
+    for await (const b of l.epoch(0)) {
+      writeNpyFile(join(dir, `r${rank}_s${s}_x.npy`), { dtype: 'float32', shape: [b.size, 3, 64, 64], data: b.images });
+      writeNpyFile(join(dir, `r${rank}_s${s}_y.npy`), { dtype: 'uint8', shape: [b.size, 64, 64], data: b.labels });
+      s++;
+    }
+    await l.close();
+    steps = s;
+  }
+  return { weights, steps };
 }

@@ -24,17 +24,21 @@ async function ablation(net: SegFace, sd: StateDict, model: string, res: number,
     const g = buildOnnxGraph(net, sd, [1, 3, res, res], { rewrite: rw });
     sessions.push(await ort.InferenceSession.create(g.bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, enableMemPattern: false }));
   }
+  // CPU time next to wall time: on a shared machine it is the steadier measure of work done.
   const times: number[][] = variants.map(() => []);
+  const cpu: number[][] = variants.map(() => []);
   for (let round = 0; round < runs + 1; round++) {
     for (let i = 0; i < sessions.length; i++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       await sessions[i]!.run({ [sessions[i]!.inputNames[0]!]: x });
-      if (round > 0) times[i]!.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      if (round > 0) { times[i]!.push(performance.now() - t0); cpu[i]!.push((c.user + c.system) / 1000); }
     }
   }
   for (const s of sessions) await s.release();
-  const rows = variants.map(([name, rw], i) => [name, (rw === false ? official : rewrittenFlops(net, sd, 1, res, rw)) / 1e9, median(times[i]!)]);
-  printTable(`${model} ${res}² batch 1, ${threads} threads: each rewrite's share (median of ${runs} interleaved rounds)`, ['graph', 'GFLOP', 'ms'], rows);
+  const rows = variants.map(([name, rw], i) => [name, (rw === false ? official : rewrittenFlops(net, sd, 1, res, rw)) / 1e9, median(times[i]!), median(cpu[i]!)]);
+  printTable(`${model} ${res}² batch 1, ${threads} threads: each rewrite's share (median of ${runs} interleaved rounds)`, ['graph', 'GFLOP', 'wall ms', 'CPU ms'], rows);
 }
 
 interface Event { cat: string; name: string; dur: number; args?: { op_name?: string } }

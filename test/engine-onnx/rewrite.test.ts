@@ -29,8 +29,9 @@ const input = (n: number): Float32Array => {
 const asWritten = buildOnnxGraph(f.model, f.weights, [1, 3, r, r], { rewrite: false });
 const x1 = input(1);
 
-test('rewrites: fusion, PE and ConvTranspose passes fire and keep the logits', async () => {
-  const g = buildOnnxGraph(f.model, f.weights, [1, 3, r, r]);
+test('rewrites: fusion, PE and (opt-in) ConvTranspose passes fire and keep the logits', async () => {
+  assert.deepEqual(buildOnnxGraph(f.model, f.weights, [1, 3, r, r]).rewrites.map((n) => n.rewrite), ['fusion', 'pe-bias']);
+  const g = buildOnnxGraph(f.model, f.weights, [1, 3, r, r], { rewrite: { convTransposeAsShuffle: true } });
   assert.deepEqual(asWritten.rewrites, []);
   assert.deepEqual(g.rewrites.map((n) => n.rewrite), ['fusion', 'pe-bias', 'conv-transpose']);
   const fusion = g.rewrites[0]!;

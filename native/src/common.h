@@ -27,6 +27,8 @@ std::string cleanMessage(const std::string& what);
 Napi::Value ivalueToJs(Napi::Env env, const c10::IValue& v);
 Napi::Value callOp(const Napi::CallbackInfo& info);
 Napi::Value pickleLoad(const Napi::CallbackInfo& info);
+// cuda_graph.cc: CUDA graph capture/replay, side streams, the cuDNN autotuner switch.
+void registerCudaGraph(Napi::Env env, Napi::Object exports);
 
 // Runs fn, turning libtorch / std exceptions into JS Errors (never an abort).
 template <typename F>

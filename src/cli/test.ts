@@ -6,6 +6,8 @@ import cliProgress from 'cli-progress';
 import { parseDatasetName, parseSplit } from '../data/datasets.js';
 import { runTest, type ModelLoader, type TestOptions } from '../eval/run-test.js';
 import { UserError } from './errors.js';
+import type { Precision } from '../engine/torch/precision.js';
+import { precisionOption } from './precision-option.js';
 
 function int(name: string, min: number) {
   return (v: string) => {
@@ -17,7 +19,7 @@ function int(name: string, min: number) {
 
 interface RawOptions {
   dataset: string; backbone?: string; model?: string; input_resolution: number; test_bs: number;
-  model_path: string; ckpt_path: string; expt_name?: string; data_path?: string; runtime: 'onnx' | 'torch'; device: 'cpu' | 'cuda';
+  model_path: string; ckpt_path: string; expt_name?: string; data_path?: string; runtime: 'onnx' | 'torch'; device: 'cpu' | 'cuda'; precision: Precision;
   split: string; num_workers: number; seed: number; save_preds?: string; limit?: number; progress?: boolean;
 }
 
@@ -38,6 +40,7 @@ export function register(program: Command, loadModel?: ModelLoader): void {
     .option('--data_path <dir>', 'datasets folder (default: DATA_PATH from the environment or ./.env)')
     .addOption(new Option('--runtime <name>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
     .addOption(new Option('--device <name>', 'where the model runs').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(precisionOption())
     .option('--split <name>', 'test | val (Helen has no val: it uses test, like the official loader)', 'test')
     .option('--num_workers <n>', 'loader worker threads (0 = decode on the main thread)', int('--num_workers', 0), 4)
     .option('--seed <n>', 'seed (recorded; evaluation is not random)', int('--seed', 0), 32)
@@ -50,7 +53,7 @@ export function register(program: Command, loadModel?: ModelLoader): void {
         dataset, backbone: raw.backbone ?? DEFAULT_BACKBONE[dataset]!, model: raw.model,
         inputResolution: raw.input_resolution, testBs: raw.test_bs, modelPath: raw.model_path,
         ckptPath: raw.ckpt_path, exptName: raw.expt_name ?? `${dataset}_${raw.input_resolution}`,
-        dataPath: raw.data_path, runtime: raw.runtime, device: raw.device, split: parseSplit(raw.split),
+        dataPath: raw.data_path, runtime: raw.runtime, device: raw.device, precision: raw.precision, split: parseSplit(raw.split),
         numWorkers: raw.num_workers, seed: raw.seed, savePreds: raw.save_preds, limit: raw.limit,
       };
       // The LaPa head warps each image by its landmarks; only the eager libtorch path can pass them.

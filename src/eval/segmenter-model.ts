@@ -4,7 +4,7 @@ import { loadSegmenter } from '../api/load-model.js';
 import type { LoadedModel, TestOptions } from './run-test.js';
 
 export async function loadTestModel(o: TestOptions): Promise<LoadedModel> {
-  const seg = await loadSegmenter(o.modelPath, { runtime: o.runtime, device: o.device, resolution: o.inputResolution });
+  const seg = await loadSegmenter(o.modelPath, { runtime: o.runtime, device: o.device, precision: o.precision, resolution: o.inputResolution });
   return {
     numClasses: seg.numClasses,
     describe: seg.modelId,

@@ -61,33 +61,44 @@ export async function choosePrecision(net: SegFace, weights: StateDict, o: Calib
   const r = o.resolution;
   const input = o.input ?? noiseInput(r);
   const ref = await logitsOf(exportOnnx(net, weights, { resolution: r }).bytes, input, r, o.threads);
-  const groups = precisionGroups(net);
+  return searchFloat32Modules(precisionGroups(net), async (float32Modules) => {
+    const e = exportOnnx(net, weights, { resolution: r, fp16: o.fp16Compute, fp16Weights: !o.fp16Compute, float32Modules });
+    return maxAbsDiff(await logitsOf(e.bytes, input, r, o.threads), ref);
+  }, o.tolerance, o.log);
+}
+
+/**
+ * The search itself, for any engine: `errorWith(prefixes)` is max |Δlogits| with those module
+ * prefixes in float32 and the rest in half precision.
+ */
+export async function searchFloat32Modules(
+  groups: PrecisionGroup[], measure: (float32Modules: string[]) => Promise<number> | number, tolerance: number, log?: (line: string) => void,
+): Promise<PrecisionChoice> {
   const total = groups.reduce((a, g) => a + g.size, 0);
   let trials = 0;
   const errorWith = async (float32Modules: string[]): Promise<number> => {
     trials++;
-    const e = exportOnnx(net, weights, { resolution: r, fp16: o.fp16Compute, fp16Weights: !o.fp16Compute, float32Modules });
-    return maxAbsDiff(await logitsOf(e.bytes, input, r, o.threads), ref);
+    return measure(float32Modules);
   };
   const all = await errorWith([]);
-  o.log?.(`all float16: max |Δlogits| ${all.toExponential(2)} (tolerance ${o.tolerance})`);
-  if (all <= o.tolerance) return { float32Modules: [], float16Share: 1, error: all, trials };
+  log?.(`all half precision: max |Δlogits| ${all.toExponential(2)} (tolerance ${tolerance})`);
+  if (all <= tolerance) return { float32Modules: [], float16Share: 1, error: all, trials };
 
   const cost = new Map<PrecisionGroup, number>();
   for (const g of groups) {
     const e = await errorWith(groups.filter((h) => h !== g).flatMap((h) => h.prefixes));
     cost.set(g, e / Math.max(g.size, 1));
-    o.log?.(`  ${groupName(g)} alone in float16: ${e.toExponential(2)}`);
+    log?.(`  ${groupName(g)} alone in half precision: ${e.toExponential(2)}`);
   }
   const order = [...groups].sort((a, b) => cost.get(a)! - cost.get(b)!);
   const keep = (k: number) => order.slice(k).flatMap((g) => g.prefixes);
-  // Largest k with the k cheapest groups in float16. Invariant: `lo` fits (0: all float32), `hi` does not.
+  // Largest k with the k cheapest groups in half precision. Invariant: `lo` fits (0: all float32), `hi` does not.
   let [lo, hi, error] = [0, order.length, Number.NaN];
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     const e = await errorWith(keep(mid));
-    o.log?.(`  ${mid} of ${order.length} groups in float16: ${e.toExponential(2)}`);
-    if (e <= o.tolerance) [lo, error] = [mid, e];
+    log?.(`  ${mid} of ${order.length} groups in half precision: ${e.toExponential(2)}`);
+    if (e <= tolerance) [lo, error] = [mid, e];
     else hi = mid;
   }
   if (lo === 0) error = await errorWith(keep(0));

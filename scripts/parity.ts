@@ -1,6 +1,7 @@
 // npm run parity -- <fixture-folder> [--runtime onnx|torch] [--threads N]
 import { Command, Option } from 'commander';
-import { reportAndExit, UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/errors.js';
+import { reportAndExit } from '../src/cli/exit.js';
 import { detailLine, runParity, summaryLine, type Runner } from '../src/model/parity.js';
 import { onnxRunner } from '../src/model/parity-onnx.js';
 

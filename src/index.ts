@@ -6,5 +6,6 @@ export { resolveModel, type ResolveOptions, type ResolvedModel } from './hub/res
 export { downloadFile, type DownloadOptions } from './hub/download.js';
 export { cacheDir, cachedCheckpointPath, checkpointUrl } from './hub/paths.js';
 export { readImage, DEFAULT_MAX_PIXELS } from './image/read.js';
+export { UserError } from './errors.js';
 // Standalone ONNX files of a model (what `segface export` writes).
 export { exportOnnx, type ExportOptions, type ExportedModel } from './export/export-onnx.js';

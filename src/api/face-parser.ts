@@ -4,7 +4,7 @@ import { resizeArgmax } from '../image/postprocess.js';
 import { preprocessInto } from '../image/preprocess.js';
 import { readImage, type ImageInput, type RgbImage } from '../image/read.js';
 import { labelLut, orderedClassNames, PALETTE, type HeadKind, type LabelOrder } from '../model/classes.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { loadSegmenter, type LoadOptions } from './load-model.js';
 import { ParseResult, type ClassInfo } from './result.js';
 import type { Segmenter } from './segmenter.js';

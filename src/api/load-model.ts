@@ -1,15 +1,8 @@
 // `--model` (registry id, .pt checkpoint or .onnx graph) → a ready Segmenter.
-import { basename } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../hub/resolve.js';
 import { readStateDictFile } from '../io/files.js';
-import type { StateDict } from '../io/host-tensor.js';
-import { buildSegFace } from '../model/build.js';
-import type { HeadKind } from '../model/classes.js';
-import { bindStateDict } from '../model/load.js';
-import type { SegFace } from '../model/segface.js';
-import type { RegistryEntry } from '../model/registry.js';
-import { detectModel } from './detect.js';
+import { fromCheckpoint } from '../model/from-checkpoint.js';
 import { BuiltOnnxSegmenter, FileOnnxSegmenter, graphCacheFor, onnxCudaInstalled } from './onnx-segmenter.js';
 import type { EngineOptions, Segmenter } from './segmenter.js';
 import { openTorchSegmenter } from './torch-segmenter.js';
@@ -20,46 +13,6 @@ export interface LoadOptions extends EngineOptions, ResolveOptions {
   resolution?: number;
   /** Expected images per forward pass: its graph is prepared at load (default 1). */
   batch?: number;
-}
-
-interface Bound {
-  net: SegFace;
-  /** Reads and strictly binds the checkpoint (UserError when it does not fit). */
-  weights: () => StateDict;
-  head: HeadKind;
-  modelId: string;
-  resolution: number;
-}
-
-/**
- * The model a .pt holds: a registry entry names it (the file is read only when its weights are
- * needed, so a cached ONNX graph skips reading a large checkpoint); otherwise the file is read
- * now and matched against every SegFace variant.
- */
-function checkpointModel(model: string, path: string, opts: LoadOptions, entry: RegistryEntry | undefined): Bound {
-  if (entry) {
-    const resolution = opts.resolution ?? entry.resolution;
-    const net = buildSegFace({ model: entry.model, head: entry.head, resolution });
-    const what = `${entry.id} (${entry.model} backbone, ${entry.head} head)`;
-    const weights = () => {
-      const sd = readStateDictFile(path);
-      try {
-        return bindStateDict(net, sd, path, what);
-      } catch (e) {
-        // Say what the file holds instead when it is another SegFace model.
-        const other = detectModel(sd, resolution);
-        if (!other.exact) throw e;
-        throw new UserError(`${path}: checkpoint is a ${other.model} model with the ${other.head} head, not ${what}; delete it to download again, or pass it as --model ${path}`);
-      }
-    };
-    return { net, weights, head: entry.head, modelId: entry.id, resolution };
-  }
-  const sd = readStateDictFile(path);
-  const resolution = opts.resolution ?? 512;
-  const found = detectModel(sd, resolution);
-  // Not an exact fit: strict binding against the closest candidate explains what differs.
-  const bound = bindStateDict(found.net, sd, path, found.exact ? model : `any SegFace model (closest: ${found.model} backbone, ${found.head} head)`);
-  return { net: found.net, weights: () => bound, head: found.head, modelId: `${found.model}_${found.head}_${resolution} (${basename(path)})`, resolution };
 }
 
 export async function loadSegmenter(model: string, opts: LoadOptions = {}): Promise<Segmenter> {
@@ -82,9 +35,11 @@ export async function loadSegmenter(model: string, opts: LoadOptions = {}): Prom
     if (runtime === 'torch') throw new UserError(`${resolved.path}: an .onnx file runs with --runtime onnx only`);
     return FileOnnxSegmenter.open(resolved.path, opts, opts.resolution);
   }
-  const b = checkpointModel(model, resolved.path, opts, resolved.entry);
-  if (runtime === 'torch') return openTorchSegmenter({ ...b, weights: b.weights() }, opts);
-  const seg = new BuiltOnnxSegmenter({ ...b, checkpoint: resolved.path, graphCacheDir: graphCacheFor(opts.cacheDir) }, opts);
+  const path = resolved.path;
+  const c = fromCheckpoint({ source: path, read: () => readStateDictFile(path), entry: resolved.entry, resolution: opts.resolution });
+  const b = { net: c.net, head: c.head, modelId: c.describe, resolution: c.resolution };
+  if (runtime === 'torch') return openTorchSegmenter({ ...b, weights: c.weights() }, opts);
+  const seg = new BuiltOnnxSegmenter({ ...b, weights: c.weights, checkpoint: path, graphCacheDir: graphCacheFor(opts.cacheDir) }, opts);
   // Build (or fetch from the cache) the first graph now, so a bad checkpoint fails at load.
   try {
     await seg.prepare(opts.batch ?? 1);

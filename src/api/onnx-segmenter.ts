@@ -4,12 +4,18 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { buildOnnxCached, createSession, releaseSession, run, type OnnxSession, type SessionOptions } from '../engine/onnx/index.js';
 import type { StateDict } from '../io/host-tensor.js';
 import type { HeadKind } from '../model/classes.js';
 import type { SegFace } from '../model/segface.js';
-import type { EngineOptions, Segmenter } from './segmenter.js';
+import type { ForwardModel } from '../engine/onnx/build.js';
+import { lapaWarpGrids } from '../model/segface.js';
+import type { EngineOptions, ImageOptions, Segmenter } from './segmenter.js';
+import { runWithLandmarks } from './warp-groups.js';
+
+/** Graph inputs of the warp graphs: the input warp grid and the inverse (logits) grid. */
+const WARP_INPUTS = ['warp_grid', 'unwarp_grid'] as const;
 
 function sessionOptions(o: EngineOptions): SessionOptions {
   return {
@@ -72,13 +78,16 @@ export class BuiltOnnxSegmenter implements Segmenter {
   readonly numClasses: number;
   readonly head: HeadKind;
   readonly modelId: string;
-  private readonly sessions = new Map<number, Promise<OnnxSession>>();
+  readonly landmarkWarp: boolean;
+  /** Keyed by batch size, and 'w' for the graphs with warp-grid inputs. */
+  private readonly sessions = new Map<string, Promise<OnnxSession>>();
 
   constructor(private readonly spec: BuiltSegmenterSpec, private readonly engine: EngineOptions) {
     this.resolution = spec.resolution;
     this.numClasses = spec.net.numClasses;
     this.head = spec.head;
     this.modelId = spec.modelId;
+    this.landmarkWarp = spec.head === 'lapa';
   }
 
   private loaded: StateDict | null = null;
@@ -91,30 +100,55 @@ export class BuiltOnnxSegmenter implements Segmenter {
 
   /** Opens (building or loading from the graph cache) the session for batch size n. */
   async prepare(n: number): Promise<void> {
-    await this.session(n);
+    await this.session(n, false);
   }
 
-  private session(n: number): Promise<OnnxSession> {
-    let s = this.sessions.get(n);
+  private session(n: number, warp: boolean): Promise<OnnxSession> {
+    const id = `${n}${warp ? 'w' : ''}`;
+    let s = this.sessions.get(id);
     if (!s) {
       const r = this.resolution;
-      s = buildOnnxCached(this.spec.net, () => this.weights(), [n, 3, r, r], {
+      const net = this.spec.net;
+      // LaPa's warp grids [n,R,R,2] are graph inputs, so one graph serves every face.
+      const model: ForwardModel = warp
+        ? { forward: (ctx, x, g) => net.forward(ctx, x, { warpGrids: { input: g![WARP_INPUTS[0]]!, output: g![WARP_INPUTS[1]]! } }) }
+        : net;
+      const opts = warp ? { extraInputs: WARP_INPUTS.map((name) => ({ name, shape: [n, r, r, 2] })) } : {};
+      s = buildOnnxCached(model, () => this.weights(), [n, 3, r, r], {
         checkpoint: this.spec.checkpoint, modelId: this.modelId, resolution: r, batch: n,
-      }, {}, this.spec.graphCacheDir).then(({ graph }) => openSession(graph.bytes, this.engine, this.spec.checkpoint));
-      this.sessions.set(n, s);
-      s.catch(() => this.sessions.delete(n));
+      }, opts, this.spec.graphCacheDir).then(({ graph }) => openSession(graph.bytes, this.engine, this.spec.checkpoint));
+      this.sessions.set(id, s);
+      s.catch(() => this.sessions.delete(id));
     }
     return s;
   }
 
-  async run(batch: Float32Array, n: number) {
+  run(batch: Float32Array, n: number, images?: readonly (ImageOptions | undefined)[]) {
+    return runWithLandmarks(this.head, this.resolution, batch, n, images, (x, m, landmarks) => this.pass(x, m, landmarks));
+  }
+
+  private async pass(batch: Float32Array, n: number, landmarks: Float32Array | undefined) {
     const r = this.resolution;
+    const warp = landmarks !== undefined;
     // Graphs have a static batch size: a short batch (a folder's last) is zero-padded to a size
     // that already has a session rather than building another graph.
-    const m = [...this.sessions.keys()].filter((k) => k > n).sort((a, b) => a - b)[0] ?? n;
-    let input = batch;
-    if (m > n) { input = new Float32Array(m * 3 * r * r); input.set(batch.subarray(0, n * 3 * r * r)); }
-    const out = await runOne(await this.session(m), input, [m, 3, r, r]);
+    const sizes = [...this.sessions.keys()].filter((k) => k.endsWith('w') === warp).map((k) => Number.parseInt(k, 10));
+    const m = sizes.filter((k) => k > n).sort((a, b) => a - b)[0] ?? n;
+    const pad = (data: Float32Array, per: number) => {
+      if (m === n) return data;
+      const out = new Float32Array(m * per);
+      out.set(data.subarray(0, n * per));
+      return out;
+    };
+    const feeds: Record<string, { data: Float32Array; shape: number[] }> = {};
+    const session = await this.session(m, warp);
+    feeds[session.inputNames[0]!] = { data: pad(batch, 3 * r * r), shape: [m, 3, r, r] };
+    if (landmarks) {
+      const grids = lapaWarpGrids(landmarks, n, r); // padded images get zero grids: their logits are dropped
+      feeds[WARP_INPUTS[0]] = { data: pad(grids.input, r * r * 2), shape: [m, r, r, 2] };
+      feeds[WARP_INPUTS[1]] = { data: pad(grids.output, r * r * 2), shape: [m, r, r, 2] };
+    }
+    const out = Object.values(await run(session, feeds, [session.outputNames[0]!]))[0]!;
     const [, c, h, w] = out.shape as [number, number, number, number];
     return { logits: m > n ? out.data.subarray(0, n * c * h * w) : out.data, height: h, width: w };
   }
@@ -130,6 +164,8 @@ export class BuiltOnnxSegmenter implements Segmenter {
 /** An exported graph with input [N,3,R,R] (N fixed or symbolic) and logits [N,C,h,w] first. */
 export class FileOnnxSegmenter implements Segmenter {
   readonly modelId: string;
+  /** An exported graph has no warp-grid inputs: landmarks are not applied. */
+  readonly landmarkWarp = false;
   private constructor(
     private session: OnnxSession | null, readonly resolution: number, readonly numClasses: number,
     readonly head: HeadKind, private readonly fixedBatch: number | null, path: string,

@@ -4,6 +4,23 @@
 import type { Precision } from '../engine/torch/precision.js';
 import type { HeadKind } from '../model/classes.js';
 
+/** What one image may carry besides its pixels. */
+export interface ImageOptions {
+  /**
+   * The face's 5 landmarks (x, y pairs in pixels at the model resolution R: the eye centres,
+   * the nose tip, the mouth corners, image-left first). LaPa heads tanh-warp the image by them
+   * and the logits back (spec §5.4); other heads ignore them.
+   */
+  landmarks?: ArrayLike<number>;
+}
+
+export interface Logits {
+  /** [n,C,height,width] */
+  logits: Float32Array;
+  height: number;
+  width: number;
+}
+
 export interface Segmenter {
   /** Square input size R. */
   readonly resolution: number;
@@ -11,8 +28,13 @@ export interface Segmenter {
   readonly head: HeadKind;
   /** Registry id, model name or file name, for summaries. */
   readonly modelId: string;
-  /** batch [n,3,R,R] → logits [n,C,h,w] (h, w normally R) with their spatial size. */
-  run(batch: Float32Array, n: number): Promise<{ logits: Float32Array; height: number; width: number }>;
+  /** Whether run() applies ImageOptions.landmarks (a LaPa head on a path that can warp). */
+  readonly landmarkWarp: boolean;
+  /**
+   * batch [n,3,R,R] → logits [n,C,h,w] (h, w normally R) with their spatial size.
+   * `images[i]` holds the options of image i (absent: none).
+   */
+  run(batch: Float32Array, n: number, images?: readonly (ImageOptions | undefined)[]): Promise<Logits>;
   dispose(): Promise<void>;
 }
 

@@ -2,46 +2,44 @@
 // parsing with the default ONNX runtime never needs libtorch. On CUDA the weights are converted
 // once to the chosen precision and to channels-last, cuDNN autotunes, and each batch shape's
 // forward is captured as a CUDA graph and replayed (engine/torch/cuda-graph.ts).
-import { UserError } from '../cli/errors.js';
-import type { Ctx } from '../engine/ops.js';
+import { torchCtx, torchDevice } from '../engine/torch/ctx.js';
 import { GraphedForward, type GraphBackend } from '../engine/torch/cuda-graph.js';
 import { native } from '../engine/torch/native.js';
 import { bindWeights, checkPrecision, PRECISION_DTYPE, type Precision } from '../engine/torch/precision.js';
-import { inferenceMode } from '../engine/torch/scope.js';
-import type { TorchTensor } from '../engine/torch/tensor.js';
+import { inferenceMode, tidy } from '../engine/torch/scope.js';
+import { fromData, type TorchTensor } from '../engine/torch/tensor.js';
 import { TorchOps } from '../engine/torch/ops.js';
 import type { StateDict } from '../io/host-tensor.js';
 import type { HeadKind } from '../model/classes.js';
 import type { SegFace } from '../model/segface.js';
-import type { EngineOptions, Segmenter } from './segmenter.js';
+import type { EngineOptions, ImageOptions, Segmenter } from './segmenter.js';
 import { chooseTorchPrecision, HALF_TOLERANCE } from './torch-precision.js';
+import { runWithLandmarks } from './warp-groups.js';
 
 export interface TorchSegmenterSpec { net: SegFace; weights: StateDict; head: HeadKind; modelId: string; resolution: number }
 
 class TorchSegmenter implements Segmenter {
   readonly numClasses: number;
+  readonly landmarkWarp: boolean;
   readonly #graphed: GraphedForward;
+  readonly #forward: (x: TorchTensor, landmarks?: Float32Array) => TorchTensor;
 
   constructor(
-    net: SegFace, private weights: Map<string, TorchTensor> | null, ops: TorchOps,
+    net: SegFace, private weights: Map<string, TorchTensor> | null, private readonly ops: TorchOps,
     readonly head: HeadKind, readonly modelId: string, readonly resolution: number,
     readonly precision: Precision, channelsLast: boolean, o: EngineOptions,
   ) {
     this.numClasses = net.numClasses;
-    const ctx: Ctx<TorchTensor> = {
-      ops, training: false,
-      get: (key) => { const t = this.weights?.get(key); if (!t) throw new Error(`no weight ${key}`); return t; },
-    };
+    this.landmarkWarp = head === 'lapa';
+    const ctx = torchCtx(ops, weights ?? new Map());
     // [n,3,R,R] float32 → logits [n,C,R,R] float32. The first layer casts the input to its
     // weights' dtype (ops.ts), so modules a precision plan keeps float32 see unrounded values.
-    const forward = (x: TorchTensor) => {
-      const y = net.forward(ctx, channelsLast ? ops.channelsLast(x) : x);
+    this.#forward = (x, landmarks) => {
+      const y = net.forward(ctx, channelsLast ? ops.channelsLast(x) : x, { landmarks });
       return y.dtype === 'float32' ? y : ops.cast(y, 'float32');
     };
     const graphs = ops.device.startsWith('cuda') && (o.cudaGraphs ?? true);
-    this.#graphed = new GraphedForward(ops, forward, graphs
-      ? { onNote: o.onNote }
-      : { backend: EAGER });
+    this.#graphed = new GraphedForward(ops, (x) => this.#forward(x), graphs ? { onNote: o.onNote } : { backend: EAGER });
   }
 
   /** Why a batch size runs eagerly, null when it replays a CUDA graph, undefined before it ran. */
@@ -53,11 +51,19 @@ class TorchSegmenter implements Segmenter {
     return `${n}x${this.resolution}:${this.precision}`;
   }
 
-  async run(batch: Float32Array, n: number) {
-    if (!this.weights) throw new Error('segmenter disposed');
-    const r = this.resolution;
-    const out = inferenceMode(() => this.#graphed.run(this.#key(n), batch, [n, 3, r, r]));
-    return { logits: out.data, height: out.shape[2]!, width: out.shape[3]! };
+  run(batch: Float32Array, n: number, images?: readonly (ImageOptions | undefined)[]) {
+    return runWithLandmarks(this.head, this.resolution, batch, n, images, async (x, m, landmarks) => {
+      if (!this.weights) throw new Error('segmenter disposed');
+      const r = this.resolution;
+      const out = inferenceMode(() => (landmarks
+        // The warp's sampling tables depend on each batch's landmarks: no graph can replay them.
+        ? tidy(() => {
+          const y = this.#forward(fromData(x, [m, 3, r, r], 'float32', { device: this.ops.device }), landmarks);
+          return { data: y.toFloat32Array(), shape: [...y.shape] };
+        })
+        : this.#graphed.run(this.#key(m), x, [m, 3, r, r])));
+      return { logits: out.data, height: out.shape[2]!, width: out.shape[3]! };
+    });
   }
 
   async dispose(): Promise<void> {
@@ -76,11 +82,8 @@ const EAGER: GraphBackend = {
 };
 
 export async function openTorchSegmenter(spec: TorchSegmenterSpec, o: EngineOptions): Promise<Segmenter> {
-  const n = native(); // a UserError saying how to build the addon when it is missing
-  const device = o.device === 'cuda' ? 'cuda' : 'cpu';
-  if (device === 'cuda' && n.cudaDeviceCount() === 0) {
-    throw new UserError('--device cuda: this libtorch has no CUDA device available; use --device cpu');
-  }
+  const device = torchDevice(o.device);
+  const n = native();
   if (o.threads) n.setNumThreads(o.threads);
   const precision = o.precision ?? 'fp32';
   checkPrecision(precision, device);

@@ -3,14 +3,13 @@
 // pure-TypeScript checkpoint reader and graph builder. Pre/post-processing is the Node code.
 import * as ort from 'onnxruntime-web/webgpu';
 import onnxProto from 'onnx-proto';
-import { detectModel } from '../api/detect.js';
 import { buildOnnxGraph } from '../engine/onnx/build.js';
 import { resizeArgmax } from '../image/postprocess.js';
 import { preprocessInto } from '../image/preprocess.js';
 import type { RgbImage } from '../image/read.js';
 import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
 import { orderedClassNames, PALETTE, type HeadKind } from '../model/classes.js';
-import { bindStateDict } from '../model/load.js';
+import { fromCheckpoint } from '../model/from-checkpoint.js';
 
 export type Provider = 'webgpu' | 'wasm';
 
@@ -87,11 +86,9 @@ export class WebParser {
 
   /** A `model_299.pt`: read in the page, matched to its SegFace, built into a graph here. */
   static async fromCheckpoint(bytes: Uint8Array, name = 'model_299.pt', resolution = 512, prefer: Provider | 'auto' = 'auto'): Promise<WebParser> {
-    const sd = stateDictFromCheckpoint(readCheckpoint(bytes, name), name);
-    const found = detectModel(sd, resolution);
-    const weights = bindStateDict(found.net, sd, name, found.exact ? 'a SegFace model' : `any SegFace model (closest: ${found.model} backbone, ${found.head} head)`);
-    const g = buildOnnxGraph(found.net, weights, [1, 3, resolution, resolution]);
-    return WebParser.fromOnnx(g.bytes, name, prefer, { modelId: `${found.model}_${found.head}_${resolution} (${name})`, head: found.head });
+    const c = fromCheckpoint({ source: name, read: () => stateDictFromCheckpoint(readCheckpoint(bytes, name), name), resolution });
+    const g = buildOnnxGraph(c.net, c.weights(), [1, 3, resolution, resolution]);
+    return WebParser.fromOnnx(g.bytes, name, prefer, { modelId: c.describe, head: c.head });
   }
 
   /** One photo → class ids at its own size. */

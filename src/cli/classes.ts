@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { findEntry, REGISTRY } from '../model/registry.js';
 import { classNames, LABEL_ORDERS, orderedClassNames, PALETTE, type HeadKind } from '../model/classes.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 export interface ClassRow { name: string; ids: Partial<Record<string, number>>; color: readonly [number, number, number] }
 

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { checkDataset, formatCheckReport } from '../data/check.js';
 import { parseDatasetName } from '../data/datasets.js';
 import { writeSynthCelebA, writeSynthHelen, writeSynthLapa } from '../data/synth/write.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 function int(name: string, min: number) {
   return (v: string) => {

@@ -9,7 +9,7 @@ import { preprocessBatch } from '../image/preprocess.js';
 import { readImage } from '../image/read.js';
 import { loadBoundModel } from '../export/load-checkpoint.js';
 import { writeFileAtomic } from '../io/files.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 
 export interface ExportCommandOptions {
   model: string;

@@ -2,7 +2,7 @@
 // The `segface` command. Each subcommand lives in its own file and registers itself here.
 import { Command } from 'commander';
 import { registerCommands } from './commands.js';
-import { reportAndExit } from './errors.js';
+import { reportAndExit } from './exit.js';
 
 const program = new Command();
 program

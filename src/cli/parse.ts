@@ -11,7 +11,7 @@ import { expandInputs } from '../image/inputs.js';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
 import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../image/write-files.js';
 import type { LabelOrder } from '../model/classes.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 import type { Precision } from '../engine/torch/precision.js';
 import { precisionOption } from './precision-option.js';
 

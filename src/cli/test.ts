@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseDatasetName, parseSplit } from '../data/datasets.js';
 import { runTest, type ModelLoader, type TestOptions } from '../eval/run-test.js';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 import type { Precision } from '../engine/torch/precision.js';
 import { precisionOption } from './precision-option.js';
 
@@ -56,17 +56,10 @@ export function register(program: Command, loadModel?: ModelLoader): void {
         dataPath: raw.data_path, runtime: raw.runtime, device: raw.device, precision: raw.precision, split: parseSplit(raw.split),
         numWorkers: raw.num_workers, seed: raw.seed, savePreds: raw.save_preds, limit: raw.limit,
       };
-      // The LaPa head warps each image by its landmarks; only the eager libtorch path can pass them.
-      const lapaWarp = dataset === 'lapa' && o.runtime === 'torch' && !loadModel;
-      if (dataset === 'lapa' && !lapaWarp) {
-        process.stderr.write('note: the LaPa landmark warp needs --runtime torch; without it LaPa scores are lower than the official ones\n');
-      }
       const tty = raw.progress !== false && !!process.stderr.isTTY;
       const bar = tty ? new cliProgress.SingleBar({ format: 'testing [{bar}] {value}/{total} batches {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
       let started = false, lastPct = -1;
-      const load = loadModel ?? (lapaWarp
-        ? (await import('../eval/torch-warp-model.js')).loadLapaTorchModel
-        : (await import('../eval/segmenter-model.js')).loadTestModel);
+      const load = loadModel ?? (await import('../eval/segmenter-model.js')).loadTestModel;
       try {
         const res = await runTest(o, load, {
           log: (l) => process.stdout.write(`${l}\n`),

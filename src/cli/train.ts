@@ -2,7 +2,7 @@
 // --resume, --loss/--consensus_*, --init and a few run-size caps. The trainer (and libtorch)
 // is imported only when the command runs, so the rest of the CLI works without libtorch.
 import { Option, type Command } from 'commander';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 import { parseMilestones } from '../train/schedule.js';
 import type { TrainConfig, TrainDataset } from '../train/config.js';
 

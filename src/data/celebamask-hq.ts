@@ -3,7 +3,7 @@
 // order where later parts overwrite earlier ones.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { readImage } from '../image/read.js';
 import { listDir } from './fs-util.js';
 import { CELEB_MASK_SUFFIXES, OFFICIAL_LABELS } from './labels.js';

@@ -1,7 +1,7 @@
 // `segface data check`: opens every split of a dataset, decodes every sample, and reports what is
 // wrong (missing files, unreadable images, labels of the wrong size or with unknown class ids)
 // together with the counts per split and the per-class pixel and image frequencies.
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { openSplit } from './datasets.js';
 import { SamplePool } from './worker-pool.js';
 import type { DatasetName, SampleSpec, Split } from './types.js';

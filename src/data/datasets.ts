@@ -1,5 +1,5 @@
 // One entry point for the three readers: resolve the folder, list a split, fail on an empty one.
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { indexCelebAMaskHQ } from './celebamask-hq.js';
 import { indexHelen } from './helen.js';
 import { indexLapa } from './lapa.js';

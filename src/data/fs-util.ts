@@ -1,6 +1,6 @@
 // Folder listings that fail with a message naming the folder.
 import { readdir } from 'node:fs/promises';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 /** Names in a folder; a missing folder or a file in its place is a UserError naming it. */
 export async function listDir(dir: string, what = 'folder'): Promise<string[]> {

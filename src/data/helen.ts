@@ -4,7 +4,7 @@
 // There is no val folder: the official "val" loader reads the test split.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { listDir } from './fs-util.js';
 import { OFFICIAL_LABELS } from './labels.js';
 import type { DatasetIndex, HelenSpec, Split } from './types.js';

@@ -3,7 +3,7 @@
 // takes os.listdir order, which is file-system dependent).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { listDir } from './fs-util.js';
 import { OFFICIAL_LABELS } from './labels.js';
 import type { DatasetIndex, LapaSpec, Split } from './types.js';

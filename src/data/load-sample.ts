@@ -1,7 +1,7 @@
 // Decoding and preprocessing of one sample (runs inside loader workers, or inline with 0 workers):
 // PIL-exact bicubic image resize and nearest label resize to R×R ignoring aspect, ImageNet
 // normalisation (src/image/preprocess.ts), plus LaPa's training affine and Helen's crop.
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { Rng } from '../model/init.js';
 import { preprocessInto } from '../image/preprocess.js';
 import { readImage, type RgbImage } from '../image/read.js';

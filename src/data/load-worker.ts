@@ -1,7 +1,7 @@
 // Loader worker thread: decodes and preprocesses samples posted by SamplePool, sending the
 // buffers back as transferables (no copy).
 import { parentPort } from 'node:worker_threads';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { loadSample } from './load-sample.js';
 import type { LoadOptions, SampleSpec } from './types.js';
 

@@ -2,7 +2,7 @@
 // gives them to the official code: grey PNGs as stored, colour ones (and palette PNGs, which
 // decode to colour) converted with the BT.601 luma weights. Alpha is ignored.
 import sharp from 'sharp';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 export interface GrayImage {
   data: Uint8Array;

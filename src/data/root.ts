@@ -2,7 +2,7 @@
 // a `.env` file in the working directory (the official set-up loads one with python-dotenv).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { DATASET_DIRS } from './labels.js';
 import type { DatasetName } from './types.js';
 

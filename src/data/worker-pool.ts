@@ -1,7 +1,7 @@
 // A pool of loader worker threads (`--num_workers`). Tasks go to whichever worker is free, in
 // submission order; with 0 workers samples load inline on the main thread.
 import { Worker } from 'node:worker_threads';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { loadSample } from './load-sample.js';
 import type { LoadOptions, Sample, SampleSpec } from './types.js';
 

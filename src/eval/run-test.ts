@@ -2,7 +2,7 @@
 // load the split, load the model, run the evaluation, log the official lines) plus a long-tail
 // table, a JSON result file and optional saved predictions.
 import { join, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { Precision } from '../engine/torch/precision.js';
 import { writeFileAtomic } from '../image/write-files.js';
 import { openSplit } from '../data/datasets.js';
@@ -44,6 +44,8 @@ export interface LoadedModel {
   numClasses: number;
   predict: Predictor;
   describe?: string;
+  /** False when the model cannot apply LaPa's landmark warp (an exported .onnx graph). */
+  landmarkWarp?: boolean;
   dispose(): Promise<void>;
 }
 
@@ -108,6 +110,9 @@ export async function runTest(o: TestOptions, loadModel: ModelLoader, io: TestIo
       }
       if (o.model && /\.pth?$/.test(o.modelPath) && model.describe && !model.describe.startsWith(`${o.model}_`)) {
         io.warn?.(`note: --model ${o.model}, but ${o.modelPath} holds ${model.describe.split(' ')[0]}`);
+      }
+      if (o.dataset === 'lapa' && model.landmarkWarp === false) {
+        io.warn?.(`note: ${o.modelPath} cannot apply the LaPa landmark warp (an exported graph has no warp-grid inputs); LaPa scores are lower than the official ones`);
       }
       log('Model Loaded');
       const res = await evaluate(loader, model.predict, {

@@ -3,14 +3,12 @@
 // model.pt or a weights.json recipe), which lets tests and demos run without real checkpoints.
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
-import { detectModel } from '../api/detect.js';
+import { UserError } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../hub/resolve.js';
 import { readStateDictFile } from '../io/files.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { buildSegFace } from '../model/build.js';
 import type { HeadKind } from '../model/classes.js';
-import { bindStateDict } from '../model/load.js';
+import { fromCheckpoint } from '../model/from-checkpoint.js';
 import { loadFixtureModel } from '../model/parity.js';
 import type { SegFace } from '../model/segface.js';
 
@@ -47,17 +45,7 @@ export async function loadBoundModel(spec: string, opts: BindOptions = {}): Prom
   }
   const resolved = await resolveModel(spec, opts);
   if (resolved.format === 'onnx') throw new UserError(`${resolved.path}: already an ONNX graph; pass a registry id or a .pt checkpoint`);
-  const sd = readStateDictFile(resolved.path);
-  const entry = resolved.entry;
-  if (entry) {
-    const resolution = opts.resolution ?? entry.resolution;
-    const net = buildSegFace({ model: entry.model, head: entry.head, resolution });
-    const weights = bindStateDict(net, sd, resolved.path, `${entry.id} (${entry.model} backbone, ${entry.head} head)`);
-    return { net, weights, head: entry.head, modelId: entry.id, resolution, source: resolved.path };
-  }
-  const resolution = opts.resolution ?? 512;
-  const found = detectModel(sd, resolution);
-  const what = found.exact ? spec : `any SegFace model (closest: ${found.model} backbone, ${found.head} head)`;
-  const weights = bindStateDict(found.net, sd, resolved.path, what);
-  return { net: found.net, weights, head: found.head, modelId: `${found.model}_${found.head}_${resolution}`, resolution, source: resolved.path };
+  const path = resolved.path;
+  const c = fromCheckpoint({ source: path, read: () => readStateDictFile(path), entry: resolved.entry, resolution: opts.resolution });
+  return { net: c.net, weights: c.weights(), head: c.head, modelId: c.modelId, resolution: c.resolution, source: path };
 }

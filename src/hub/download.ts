@@ -9,7 +9,7 @@ import { mkdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import cliProgress from 'cli-progress';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 export interface DownloadOptions {
   /** Expected sha256 (hex); otherwise taken from the hub's x-linked-etag when present. */

@@ -2,7 +2,7 @@
 // into the cache (downloaded once; offline mode uses only the cache).
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { findEntry, REGISTRY, type RegistryEntry } from '../model/registry.js';
 import { downloadFile } from './download.js';
 import { cachedCheckpointPath, checkpointUrl, isOffline } from './paths.js';

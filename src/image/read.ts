@@ -6,7 +6,7 @@
 // the file.
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 /** Interleaved 8-bit RGB, [height, width, 3]. */
 export interface RgbImage {

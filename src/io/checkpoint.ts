@@ -4,7 +4,7 @@
 // Tensors come back as HostTensors that view the checkpoint's bytes where the storage is
 // contiguous and aligned (no copy); see py-values.ts for the other Python types.
 import type { DType } from '../engine/ops.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import {
   allocHostData,
   dtypeSize,
@@ -20,7 +20,7 @@ import {
 import { unpickle, type GlobalImpl } from './pickle.js';
 import { pickle } from './pickle-writer.js';
 import { OrderedDict, PyGlobal, PyPersistent, PyReduce, tuple, type PyValue } from './py-values.js';
-import { concatBytes, readZip, writeZipChunks, type ZipEntry } from './zip.js';
+import { concatBytes, readZip, writeZipChunks, type ZipEntry, type ZipReadOptions } from './zip.js';
 
 const STORAGE_DTYPES: Record<string, DType> = {
   FloatStorage: 'float32',
@@ -61,6 +61,13 @@ function contiguousStrides(shape: readonly number[]): number[] {
   return st;
 }
 
+/** Element count of a shape whose sizes are ≥ 0, or Infinity past 2^53 (it can never fit a file). */
+function boundedNumel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return Number.isSafeInteger(n) ? n : Infinity;
+}
+
 /** `n` elements of `dtype` starting `byteOffset` into `bytes`: a view when aligned, else a copy. */
 function viewOrCopy(dtype: DType, bytes: Uint8Array, byteOffset: number, n: number): HostData {
   const abs = bytes.byteOffset + byteOffset;
@@ -71,10 +78,11 @@ function viewOrCopy(dtype: DType, bytes: Uint8Array, byteOffset: number, n: numb
 
 /**
  * Read a `torch.save` checkpoint. `name` (usually the file name) prefixes every error message.
+ * Every zip entry is checked against its CRC-32 (opts.crc32: a faster one, or false to skip).
  * Dicts come back as Map / OrderedDict, `collections.Counter` as Counter, tensors as HostTensor.
  */
-export function readCheckpoint(bytes: Uint8Array, name = 'checkpoint'): PyValue {
-  const entries = readZip(bytes, name);
+export function readCheckpoint(bytes: Uint8Array, name = 'checkpoint', opts: ZipReadOptions = {}): PyValue {
+  const entries = readZip(bytes, name, opts);
   const pkl = entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name)) ?? entries.find((e) => e.name === 'data.pkl');
   if (!pkl) throw new UserError(`${name}: missing data.pkl (not a PyTorch checkpoint written by torch.save)`);
   const root = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
@@ -117,6 +125,9 @@ export function readCheckpoint(bytes: Uint8Array, name = 'checkpoint'): PyValue 
     return st;
   };
 
+  // Tensors that are not plain views (transposes, expands) are copied; all copies together may
+  // not exceed the file's own size, so a few bytes of pickle cannot ask for gigabytes.
+  let copyBudget = bytes.length;
   const rebuild = (args: readonly PyValue[]): PyValue => {
     const [st, offset, size, stride] = args;
     const key = st && typeof st === 'object' ? storageKeys.get(st) : undefined;
@@ -125,17 +136,21 @@ export function readCheckpoint(bytes: Uint8Array, name = 'checkpoint'): PyValue 
     }
     const shape = size as number[];
     const strides = stride as number[];
-    if (!shape.every(isInt) || !strides.every(isInt) || strides.length !== shape.length || offset < 0) {
-      throw new UserError(`${name}: malformed tensor shape or stride in data.pkl`);
+    const desc = () => `tensor [${shape.map(String).join(', ')}] with strides [${strides.map(String).join(', ')}] at offset ${String(offset)} of storage '${key}'`;
+    if (!shape.every(isInt) || !strides.every(isInt) || strides.length !== shape.length) {
+      throw new UserError(`${name}: malformed tensor shape or stride in data.pkl (${desc()})`);
     }
-    const n = numel(shape);
+    if (offset < 0 || shape.some((d) => d < 0) || strides.some((s) => s < 0)) {
+      throw new UserError(`${name}: malformed ${desc()} in data.pkl (negative offset, size or stride)`);
+    }
+    const n = boundedNumel(shape);
     const storageNumel = st.data.length;
-    // One past the last storage element the tensor touches.
+    // One past the last storage element the tensor touches (every stride is ≥ 0 here).
     let extent = n === 0 ? offset : offset + 1;
     if (n > 0) for (let i = 0; i < shape.length; i++) extent += (shape[i]! - 1) * strides[i]!;
-    if (extent > storageNumel) {
+    if (!(extent <= storageNumel)) {
       throw new UserError(
-        `${name}: storage '${key}' is shorter than its tensor (holds ${storageNumel} ${st.dtype} elements, tensor [${shape.join(', ')}] at offset ${offset} needs ${extent})`,
+        `${name}: storage '${key}' is shorter than its tensor (holds ${storageNumel} ${st.dtype} elements, tensor [${shape.join(', ')}] at offset ${offset} needs ${extent}${strides.every((x, i) => x === contiguousStrides(shape)[i]) ? '' : ` with strides [${strides.join(', ')}]`})`,
       );
     }
     const want = contiguousStrides(shape);
@@ -143,6 +158,11 @@ export function readCheckpoint(bytes: Uint8Array, name = 'checkpoint'): PyValue 
       return hostTensor(st.dtype, shape, st.data.subarray(offset, offset + n));
     }
     // Non-contiguous (a transpose, a slice with steps, an expand): gather in C order.
+    const bytesNeeded = n * dtypeSize(st.dtype);
+    if (bytesNeeded > copyBudget) {
+      throw new UserError(`${name}: ${desc()} would take ${bytesNeeded} bytes, more than the ${bytes.length}-byte file holds (a corrupt or hostile checkpoint)`);
+    }
+    copyBudget -= bytesNeeded;
     const src = st.data as unknown as ArrayLike<number | bigint>;
     const out = allocHostData(st.dtype, n) as unknown as { [i: number]: number | bigint };
     const idx = new Array<number>(shape.length).fill(0);

@@ -3,7 +3,7 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { readCheckpoint, stateDictFromCheckpoint, writeCheckpointChunks, type WriteCheckpointOptions } from './checkpoint.js';
 import type { HostTensor, StateDict } from './host-tensor.js';
 import { npyHeader, readNpy } from './npy.js';
@@ -72,9 +72,9 @@ export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): vo
 const zlibCrc = (zlib as unknown as { crc32?: (b: Uint8Array) => number }).crc32;
 const nodeCrc32 = zlibCrc ? (b: Uint8Array) => zlibCrc(b) >>> 0 : undefined;
 
-/** Read a `torch.save` checkpoint file (see readCheckpoint). Messages name `path`. */
-export function readCheckpointFile(path: string): PyValue {
-  return readCheckpoint(readFileBytes(path), path);
+/** Read a `torch.save` checkpoint file (see readCheckpoint), CRC-checked. Messages name `path`. */
+export function readCheckpointFile(path: string, opts: { verify?: boolean } = {}): PyValue {
+  return readCheckpoint(readFileBytes(path), path, { crc32: opts.verify === false ? false : (nodeCrc32 ?? undefined) });
 }
 
 /** The model weights of a checkpoint file (see stateDictFromCheckpoint). */

@@ -2,7 +2,7 @@
 // numpy has no bfloat16: bfloat16 tensors are written as their raw bits with descr '<u2', and
 // '<u2' arrays read back as bfloat16 (this project has no other use for uint16).
 import type { DType } from '../engine/ops.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { dtypeSize, hostBytes, hostDataView, hostTensor, numel, type HostTensor } from './host-tensor.js';
 
 const DESCR_DTYPE: Record<string, DType> = {

@@ -1,7 +1,7 @@
 // A safe unpickler, like `torch.load(weights_only=True)`: it knows the opcodes Python writes for
 // plain containers (protocols 2-5) and calls only globals the caller allows; anything else is
 // refused with an error naming it. Values come back in the shapes described in py-values.ts.
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { Counter, OrderedDict, PyGlobal, type PyKey, type PyValue } from './py-values.js';
 
 /** An allowed global: a callable (REDUCE / NEWOBJ) or, when null, only a marker value (storage classes, dtypes). */

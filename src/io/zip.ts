@@ -1,7 +1,7 @@
 // Zip archives the way PyTorch's `torch.save` writes them: stored (uncompressed) entries, data
 // aligned to 64 bytes, ZIP64 once the archive passes 4 GiB. Pure TypeScript on Uint8Array so it
 // also runs in a browser; entry data is returned as views (no copies).
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 
 export interface ZipEntry {
   readonly name: string;
@@ -70,11 +70,23 @@ function u64(b: Uint8Array, o: number): number {
 
 const utf8 = new TextDecoder('utf-8');
 
+export interface ZipReadOptions {
+  /**
+   * The CRC-32 each entry is checked against (a faster one where the platform has it, e.g.
+   * Node's zlib.crc32); false skips the check. Default: crc32() of this file.
+   */
+  crc32?: ((bytes: Uint8Array) => number) | false;
+}
+
+const hex32 = (x: number) => `0x${x.toString(16).padStart(8, '0')}`;
+
 /**
- * The entries of a zip archive, in central-directory order. `name` is used in messages
- * (usually the file name). Compressed entries are refused: torch never writes them.
+ * The entries of a zip archive, in central-directory order, each checked against its CRC-32.
+ * `name` is used in messages (usually the file name). Compressed entries are refused: torch
+ * never writes them.
  */
-export function readZip(bytes: Uint8Array, name = 'archive'): ZipEntry[] {
+export function readZip(bytes: Uint8Array, name = 'archive', opts: ZipReadOptions = {}): ZipEntry[] {
+  const check = opts.crc32 === false ? undefined : (opts.crc32 ?? crc32);
   const len = bytes.length;
   const looksLikeZip = len >= 4 && u32(bytes, 0) === SIG_LOCAL;
   // The end-of-central-directory record sits in the last 22 + (comment ≤ 65535) bytes.
@@ -135,9 +147,17 @@ export function readZip(bytes: Uint8Array, name = 'archive'): ZipEntry[] {
     if (method !== 0) {
       throw new UserError(`${name}: zip entry '${entryName}' is compressed (method ${method}); PyTorch checkpoints store entries uncompressed`);
     }
+    if (usize !== csize) throw new UserError(`${name}: corrupt zip archive (stored entry '${entryName}' has two different sizes, ${csize} and ${usize})`);
     const dataOffset = local + 30 + u16(bytes, local + 26) + u16(bytes, local + 28);
     if (dataOffset + csize > len) throw new UserError(`${name}: truncated zip archive (entry '${entryName}' is cut short)`);
-    entries.push({ name: entryName, data: bytes.subarray(dataOffset, dataOffset + usize), dataOffset, crc32: crc });
+    const data = bytes.subarray(dataOffset, dataOffset + usize);
+    if (check) {
+      const got = check(data) >>> 0;
+      if (got !== crc) {
+        throw new UserError(`${name}: corrupt checkpoint (entry '${entryName}' fails its CRC-32 check: recorded ${hex32(crc)}, data has ${hex32(got)}); the file is damaged, copy or download it again`);
+      }
+    }
+    entries.push({ name: entryName, data, dataOffset, crc32: crc });
   }
   return entries;
 }

@@ -1,5 +1,5 @@
 // Factory: `--model` value + head + resolution → a SegFace with state-dict prefixes fixed.
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import type { HeadKind } from './classes.js';
 import type { Backbone } from './backbones/backbone.js';
 import { ConvNeXt } from './backbones/convnext.js';

@@ -1,7 +1,7 @@
 // Strict state-dict binding (like `load_state_dict(strict=True)`): the checkpoint must hold
 // exactly the model's keys with the declared shapes; otherwise one UserError lists what is
 // missing, unexpected or mis-shaped. Also random weights from the declared initialisers.
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { hostTensor, toFloat32, type HostTensor, type StateDict } from '../io/host-tensor.js';
 import { Rng } from './init.js';
 import type { Module } from './module.js';

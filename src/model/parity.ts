@@ -3,7 +3,7 @@
 // and compares every stored stage (full arrays or `_s3` stride-3 samples).
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { readFileBytes, readNpyFile, readStateDictFile } from '../io/files.js';
 import { toFloat32, type StateDict } from '../io/host-tensor.js';
 import type { HeadKind } from './classes.js';

@@ -2,7 +2,7 @@
 // weights"): `weights.json` entries that are hash-generated, or slices of `small_params.npy`
 // (float32) and `int_buffers.npy` (int64).
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { readFileBytes, readNpyFile } from '../io/files.js';
 import { hostTensor, numel, type HostTensor, type StateDict } from '../io/host-tensor.js';
 import type { DType } from '../engine/ops.js';

@@ -3,7 +3,7 @@
 // Children are registered in the official order (backbone, pe_layer, face_decoder, linear_c,
 // linear_fuse) so declarations() enumerates the official state_dict keys in order.
 import type { Ctx, TensorLike } from '../engine/ops.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { tokenNames, type HeadKind } from './classes.js';
 import { Conv2d } from './layers.js';
 import { Module } from './module.js';

@@ -3,9 +3,11 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { FaceParser } from '../api/face-parser.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { readImage } from '../image/read.js';
-import { Admission, type Ticket } from './admission.js';
+import { Admission } from './admission.js';
+import { multipartProblem } from './multipart-errors.js';
+import { trackRequest, type Lifecycle } from './request-lifecycle.js';
 import { chooseFormat, type OutFormat } from './negotiate.js';
 import { registerWebRoutes, type WebAssets } from './web-routes.js';
 
@@ -20,6 +22,10 @@ export interface ServiceLimits {
   concurrency: number;
   /** Per-request limit from arrival to answer, in ms; past it the answer is 503. */
   timeoutMs: number;
+  /** Time from admission to the upload's last byte, in ms; past it: 408 and the connection closes. */
+  uploadTimeoutMs: number;
+  /** Time for a request's headers to arrive, in ms (slow-header clients hold sockets, not slots). */
+  headersTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {
@@ -28,6 +34,8 @@ export const DEFAULT_LIMITS: ServiceLimits = {
   capacity: 16,
   concurrency: 1,
   timeoutMs: 60_000,
+  uploadTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
 };
 
 export interface ServiceOptions {
@@ -44,7 +52,7 @@ class HttpError extends Error {
 }
 
 declare module 'fastify' {
-  interface FastifyRequest { segfaceTicket?: Ticket; segfaceStart?: number }
+  interface FastifyRequest { segfaceLife?: Lifecycle; segfaceStart?: number }
 }
 
 function parseUsage(): string {
@@ -54,10 +62,17 @@ function parseUsage(): string {
 /** The upload's bytes and a name for messages. */
 async function uploadOf(req: FastifyRequest): Promise<{ bytes: Buffer; name: string }> {
   if (req.isMultipart()) {
-    const part = await req.file();
-    if (!part) throw new HttpError(400, `multipart body holds no file; ${parseUsage()}`);
-    const bytes = await part.toBuffer(); // 413 past the size limit
-    return { bytes, name: part.filename || part.fieldname || 'upload' };
+    try {
+      const part = await req.file();
+      if (!part) throw new HttpError(400, `multipart body holds no file; ${parseUsage()}`);
+      if (part.fieldname !== 'image') throw new HttpError(400, `multipart file is in field '${part.fieldname}', expected 'image'; ${parseUsage()}`);
+      const bytes = await part.toBuffer(); // 413 past the size limit
+      return { bytes, name: part.filename || 'upload' };
+    } catch (e) {
+      const problem = multipartProblem(e);
+      if (problem) throw new HttpError(400, `malformed multipart body (${problem}); ${parseUsage()}`);
+      throw e;
+    }
   }
   const body = req.body;
   if (body === undefined || body === null) throw new HttpError(400, `empty body; ${parseUsage()}`);
@@ -73,8 +88,9 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: limits.maxUploadBytes,
-    // Slow uploads count against the same budget as slow parses.
-    requestTimeout: limits.timeoutMs + 5000,
+    // Backstops behind the upload deadline of request-lifecycle.ts; Node checks them every second.
+    requestTimeout: Math.max(limits.timeoutMs, limits.uploadTimeoutMs) + 5000,
+    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: 1000 },
   });
   await app.register(multipart, { limits: { fileSize: limits.maxUploadBytes, files: 1, fields: 16, parts: 32 } });
   app.addContentTypeParser(RAW_TYPES, { parseAs: 'buffer', bodyLimit: limits.maxUploadBytes }, (_req, body, done) => done(null, body));
@@ -108,9 +124,8 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
       void reply.code(503).header('retry-after', '1').send({ error: `busy: ${limits.capacity} requests in progress, try again shortly`, statusCode: 503 });
       return reply;
     }
-    req.segfaceTicket = t;
+    req.segfaceLife = trackRequest(req.raw, reply.raw, t, { uploadTimeoutMs: Math.min(limits.uploadTimeoutMs, limits.timeoutMs) });
   });
-  app.addHook('onResponse', async (req) => { req.segfaceTicket?.release(); });
 
   app.get('/healthz', async () => ({
     status: 'ok', model: parser.modelId, resolution: parser.resolution, head: parser.head, queue: admission.stats,
@@ -144,17 +159,17 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
     const choice = chooseFormat(q, req.headers.accept);
     if ('error' in choice) throw new HttpError(choice.status, choice.error);
     const { bytes, name } = await uploadOf(req);
-    const ticket = req.segfaceTicket;
+    const life = req.segfaceLife;
+    life?.uploadDone();
+    // The client is gone (aborted, or cut off by a deadline): no parse for nobody.
+    if (life?.closed) return reply;
     let abandoned = false;
     const job = admission.run(async () => {
-      if (abandoned) throw new HttpError(503, 'timed out while waiting for a turn');
+      if (abandoned || life?.closed) throw new HttpError(503, 'timed out while waiting for a turn');
       return answer(choice.format, bytes, name);
     });
-    // The parse keeps its admission slot until it really ends, even past a timeout.
-    if (ticket) {
-      req.segfaceTicket = undefined;
-      void job.catch(() => undefined).finally(() => ticket.release());
-    }
+    // The parse keeps its admission slot until it really ends, even past a timeout or an abort.
+    life?.hold(job);
     let timer: NodeJS.Timeout | undefined;
     const started = req.segfaceStart ?? performance.now();
     const timeout = new Promise<never>((_, reject) => {

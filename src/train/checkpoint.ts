@@ -1,11 +1,11 @@
 // Training checkpoints in the official layout (spec §6.3): a torch zip holding
 // {epoch, iteration, state_dict_backbone, optimizer, scheduler}, written through the pure-TS
 // writer to a temp file that is renamed into place, so a crash never leaves a broken file.
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
-import { readCheckpoint, stateDictFromCheckpoint, writeCheckpointChunks } from '../io/checkpoint.js';
-import { writeFileAtomic } from '../io/files.js';
+import { UserError } from '../errors.js';
+import { stateDictFromCheckpoint, writeCheckpointChunks } from '../io/checkpoint.js';
+import { readCheckpointFile, writeFileAtomic } from '../io/files.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { Counter, OrderedDict, PyFloat, type PyValue } from '../io/py-values.js';
 import type { MultiStepLRState } from './schedule.js';
@@ -75,7 +75,7 @@ export interface LoadedTrainCheckpoint {
 export function readTrainCheckpoint(path: string): LoadedTrainCheckpoint {
   let obj: PyValue;
   try {
-    obj = readCheckpoint(readFileSync(path), path);
+    obj = readCheckpointFile(path);
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${path}: cannot read checkpoint (${(e as Error).message})`);

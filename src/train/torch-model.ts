@@ -1,7 +1,7 @@
 // A SegFace bound to libtorch tensors for training: one tensor per state-dict key (parameters
 // with requires_grad, buffers updated in place by BatchNorm), and the Ctx the model runs with.
 import type { Ctx } from '../engine/ops.js';
-import { fromHost, keep, tidy, type TorchOps, type TorchTensor } from '../engine/torch/index.js';
+import { fromHost, keep, tidy, torchCtx, type TorchOps, type TorchTensor } from '../engine/torch/index.js';
 import type { StateDict } from '../io/host-tensor.js';
 import type { Module } from '../model/module.js';
 
@@ -32,17 +32,7 @@ export class TorchModelState {
   }
 
   ctx(training: boolean): Ctx<TorchTensor> {
-    const tensors = this.tensors;
-    return {
-      ops: this.ops,
-      training,
-      get(key: string): TorchTensor {
-        const t = tensors.get(key);
-        if (!t) throw new Error(`no tensor bound to ${key}`);
-        return t;
-      },
-      scope: tidy,
-    };
+    return torchCtx(this.ops, this.tensors, { training, scoped: true });
   }
 
   /** An image batch [B,3,R,R] in the memory format the weights use. */

@@ -3,15 +3,15 @@
 // checkpoint per epoch in the official layout. Resumable: a checkpoint is written only after
 // its epoch completed (temp file + rename), so a run killed at any moment loses at most the
 // epoch in progress, and --resume picks up from the newest file with optimizer and scheduler.
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../errors.js';
 import { DataLoader } from '../data/loader.js';
 import type { Batch, DatasetIndex } from '../data/types.js';
 import { argmaxLogits, computeMetrics, ConfusionAccumulator, type SegMetrics } from '../eval/metrics.js';
-import { AdamW, loadTorch, manualSeed, noGrad, setNumThreads, tidy, fromData, type TorchOps } from '../engine/torch/index.js';
-import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
+import { AdamW, loadTorch, torchDevice, manualSeed, noGrad, setNumThreads, tidy, fromData, type TorchOps } from '../engine/torch/index.js';
+import { readStateDictFile } from '../io/files.js';
 import { Counter, PyFloat, type PyValue } from '../io/py-values.js';
 import { resolveModel } from '../hub/resolve.js';
 import { buildSegFace } from '../model/build.js';
@@ -75,7 +75,7 @@ async function initialWeights(model: SegFace, cfg: TrainConfig, log: (s: string)
   if (!cfg.init) return fresh;
   const r = await resolveModel(cfg.init, { progress: cfg.progress });
   if (r.format !== 'pt') throw new UserError(`${r.path}: --init needs a PyTorch .pt checkpoint`);
-  const src = stateDictFromCheckpoint(readCheckpoint(readFileSync(r.path), r.path), r.path);
+  const src = readStateDictFile(r.path);
   const m = mergeInitWeights(fresh, src);
   if (m.kept === 0) throw new UserError(`${r.path}: no tensor of this checkpoint fits --model ${cfg.model} (${src.size} entries)`);
   log(`init from ${r.path}: kept ${m.kept} tensors, re-initialised ${m.reinitialised.length}`);
@@ -109,10 +109,7 @@ function forward(model: SegFace, state: TorchModelState, ctx: ReturnType<TorchMo
 }
 
 export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
-  const engine = loadTorch({ device: cfg.device });
-  if (cfg.device === 'cuda' && engine.cudaDeviceCount === 0) {
-    throw new UserError('--device cuda: this libtorch has no CUDA device (build the addon against a CUDA PyTorch: LIBTORCH=python npm run build:native)');
-  }
+  const engine = loadTorch({ device: torchDevice(cfg.device) });
   if (cfg.threads > 0) setNumThreads(cfg.threads);
   manualSeed(cfg.seed);
   const ops = engine.ops;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { celebLabel, celebMaskPath, indexCelebAMaskHQ } from '../../src/data/celebamask-hq.js';
 import { openSplit } from '../../src/data/datasets.js';
 import { loadSample } from '../../src/data/load-sample.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { tempDir, writeGrayPng, writeRgbJpg, writeText } from './helpers.js';
 
 const W = 8;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { checkDataset, formatCheckReport } from '../../src/data/check.js';
 import { datasetRoot, envVar, parseDotenv } from '../../src/data/root.js';
 import { writeSynthCelebA } from '../../src/data/synth/write.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { tempDir } from './helpers.js';
 
 test('.env parsing and the dataset folder lookup', () => {

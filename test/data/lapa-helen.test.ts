@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { openSplit } from '../../src/data/datasets.js';
 import { helenCropBox, helenFivePoints, indexHelen } from '../../src/data/helen.js';
 import { indexLapa, lapaFivePoints } from '../../src/data/lapa.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openSplit } from '../../src/data/datasets.js';
 import { DataLoader } from '../../src/data/loader.js';
 import { writeSynthCelebA } from '../../src/data/synth/write.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { tempDir } from './helpers.js';
 
 test('loader: drop_last batches, seeded shuffles, worker threads give the same bytes as inline loading', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { celebLabel } from '../../src/data/celebamask-hq.js';
 import { openSplit } from '../../src/data/datasets.js';
 import { ACCESSORY_RATES, L, drawFace } from '../../src/data/synth/face.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadSegmenter } from '../../src/api/load-model.js';
 import { openTorchSegmenter } from '../../src/api/torch-segmenter.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { fromData, inferenceMode, setNumThreads, tidy, TorchOps } from '../../src/engine/torch/index.js';
 import { checkPrecision, parsePrecision } from '../../src/engine/torch/precision.js';
 import { buildSegFace } from '../../src/model/build.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { runExport } from '../../src/cli/export.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { buildOnnxGraph } from '../../src/engine/onnx/build.js';
 import { exportOnnx } from '../../src/export/export-onnx.js';
 import { readNpyFile } from '../../src/io/files.js';

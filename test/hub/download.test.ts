@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { downloadFile } from '../../src/hub/download.js';
 import { cachedCheckpointPath, checkpointUrl } from '../../src/hub/paths.js';
 import { resolveModel } from '../../src/hub/resolve.js';

@@ -203,3 +203,41 @@ test('unsafe or unknown pickles are refused with the opcode or global named', ()
   assert.throws(() => load(pkl(0x80, 2, ']')), /model\.pt: truncated pickle/);
   assert.throws(() => load(pkl(0x80, 2, 'X', 9, 0, 0, 0, 'ab')), /model\.pt: truncated pickle/);
 });
+
+test('tensor bounds are proven before any allocation: negative and zero strides, negative sizes, huge shapes', () => {
+  const longStorage = (key: string, n: number) => new PyPersistent(tuple('storage', new PyGlobal('torch', 'LongStorage'), key, 'cpu', n));
+  const longRef = (size: number[], stride: number[]) =>
+    new PyReduce(rebuildV2, tuple(longStorage('0', 4), 0, tuple(...size), tuple(...stride), false, new OrderedDict()));
+  const i64 = new Uint8Array(BigInt64Array.from([1n, 2n, 3n, 4n]).buffer);
+  const one = (t: PyValue, rec: Uint8Array) => () => readCheckpoint(handmade(new Map([['w', t]]), { '0': rec }), 'evil.pt');
+  // A negative stride (torch has none) used to read outside the storage: undefined → BigInt TypeError, NaN floats.
+  assert.throws(one(longRef([2], [-1]), i64), /^UserError: evil\.pt: malformed tensor \[2\] with strides \[-1\] .*negative offset, size or stride/);
+  assert.throws(one(tensorRef('0', 4, 3, [4], [-1]), f32bytes([1, 2, 3, 4])), /^UserError: evil\.pt: malformed tensor \[4\] with strides \[-1\]/);
+  assert.throws(one(tensorRef('0', 4, 0, [-2, 2], [2, 1]), f32bytes([1, 2, 3, 4])), /^UserError: evil\.pt: .*negative offset, size or stride/);
+  assert.throws(one(tensorRef('0', 4, -1, [2], [1]), f32bytes([1, 2, 3, 4])), /^UserError: evil\.pt: .*negative/);
+  // Stride 0 over 6e8 elements from a tiny file: refused at once, not after seconds and gigabytes.
+  const t0 = performance.now();
+  assert.throws(one(tensorRef('0', 1, 0, [600_000_000], [0]), f32bytes([1])), /^UserError: evil\.pt: tensor \[600000000\] with strides \[0\] .* would take 2400000000 bytes, more than the \d+-byte file holds/);
+  assert.throws(one(tensorRef('0', 1, 0, [100_000, 100_000], [0, 0]), f32bytes([1])), /^UserError: evil\.pt: tensor \[100000, 100000\]/);
+  assert.throws(one(tensorRef('0', 4, 0, [100_000, 100_000], [1, 1]), f32bytes([1, 2, 3, 4])), /^UserError: evil\.pt: storage '0' is shorter than its tensor/);
+  assert.throws(one(tensorRef('0', 4, 0, [2 ** 40, 2 ** 40], [0, 0]), f32bytes([1, 2, 3, 4])), /^UserError: evil\.pt: .*would take Infinity bytes/);
+  assert.ok(performance.now() - t0 < 500, 'refused before allocating');
+  // A small legitimate expand still loads.
+  const back = readCheckpoint(handmade(new Map([['w', tensorRef('0', 1, 0, [3, 2], [0, 0])]]), { '0': f32bytes([7]) }), 'ok.pt') as Map<string, HostTensor>;
+  assert.deepEqual([...back.get('w')!.data], [7, 7, 7, 7, 7, 7]);
+});
+
+test('zip CRC-32 is checked on read: one flipped bit in a record or in data.pkl is refused, naming the entry', () => {
+  const good = writeCheckpoint(new Map<string, PyValue>([['w', hostTensor('float32', [1024], new Float32Array(1024).fill(0.5))]]), { root: 'model' });
+  const e = readZip(good).find((x) => x.name === 'model/data/0')!;
+  const bad = good.slice();
+  bad[e.dataOffset + 2000] ^= 0x10;
+  assert.throws(() => readCheckpoint(bad, 'm.pt'), /^UserError: m\.pt: corrupt checkpoint \(entry 'model\/data\/0' fails its CRC-32 check: recorded 0x[0-9a-f]{8}, data has 0x[0-9a-f]{8}\)/);
+  const p = readZip(good).find((x) => x.name === 'model/data.pkl')!;
+  const bad2 = good.slice();
+  bad2[p.dataOffset + 5] ^= 1;
+  assert.throws(() => readCheckpoint(bad2, 'm.pt'), /entry 'model\/data\.pkl' fails its CRC-32 check/);
+  // Opting out (a caller that verified the bytes otherwise) reads the damaged value.
+  const w = (readCheckpoint(bad, 'm.pt', { crc32: false }) as Map<string, HostTensor>).get('w')!;
+  assert.notEqual(w.data[500], 0.5);
+});

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/errors.js';
 import { readStateDictFile } from '../../src/io/files.js';
 import { buildSegFace } from '../../src/model/build.js';
 import { bindStateDict, randomStateDict } from '../../src/model/load.js';

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import { Rng } from '../../model/init.js';
 import { CELEB_FILES, celebMaskPath } from '../celebamask-hq.js';
 import { CELEB_MASK_SUFFIXES } from '../labels.js';

@@ -5,13 +5,18 @@ import { GraphBuilder, type OnnxValue } from './graph.js';
 import { onnxCtx } from './ctx.js';
 import { OnnxOps } from './ops.js';
 import { TRACE_BATCHES, makeBatchDynamic } from './dynamic-batch.js';
+import { rewriteForInference, type RewriteNote, type RewriteOptions } from './rewrite/index.js';
 
 /** Bump when a change to the builder changes the graphs it emits (invalidates the disk cache). */
-export const BUILDER_VERSION = 2;
+export const BUILDER_VERSION = 3;
 
 export interface ForwardModel {
-  forward(ctx: Ctx<OnnxValue>, x: OnnxValue): unknown;
+  /** `inputs`: the graph's extra inputs (BuildOptions.extraInputs) by name, when it has any. */
+  forward(ctx: Ctx<OnnxValue>, x: OnnxValue, inputs?: Readonly<Record<string, OnnxValue>>): unknown;
 }
+
+/** A float32 graph input besides the image (e.g. LaPa's warp grids). */
+export interface ExtraInput { name: string; shape: readonly number[] }
 
 export interface BuildOptions {
   /** Graph input name; default 'input'. */
@@ -29,6 +34,14 @@ export interface BuildOptions {
    * a second trace of the model (see dynamic-batch.ts).
    */
   dynamicBatch?: boolean;
+  /**
+   * Exact algebraic rewrites of float32 graphs (rewrite/: fusion and block-0 folding, PE
+   * projections as constants, kernel=stride ConvTranspose as Conv + DepthToSpace); default on.
+   * false gives the graph exactly as the model is written.
+   */
+  rewrite?: boolean | RewriteOptions;
+  /** More float32 graph inputs, after the image, passed to forward() by name (static shapes). */
+  extraInputs?: readonly ExtraInput[];
 }
 
 export interface BuiltGraph {
@@ -38,6 +51,8 @@ export interface BuiltGraph {
   inputShape: number[];
   /** Output names with their static shapes, model outputs first, then recorded values. */
   outputs: { name: string; shape: number[] }[];
+  /** The rewrites applied (empty when off or when nothing matched). */
+  rewrites: RewriteNote[];
 }
 
 /** Whether v is a traced ONNX value (rather than a number, array or object of them). */
@@ -64,19 +79,24 @@ function namedOutputs(result: unknown): [string, OnnxValue][] {
 }
 
 /** Runs the forward once into a fresh builder; returns the builder and the named outputs. */
-function trace(model: ForwardModel, weights: StateDict, inputShape: readonly number[], opts: BuildOptions): { graph: GraphBuilder; outputs: OnnxValue[] } {
+function trace(model: ForwardModel, weights: StateDict, inputShape: readonly number[], opts: BuildOptions): { graph: GraphBuilder; outputs: OnnxValue[]; rewrites: RewriteNote[] } {
   const dtype = opts.dtype ?? 'float32';
   const graph = new GraphBuilder();
   const ops = new OnnxOps(graph, dtype);
   const ctx = onnxCtx(ops, weights, { storeDType: opts.weightDType, keepFloat32: opts.keepFloat32 });
   const input = graph.input(opts.inputName ?? 'input', inputShape, 'float32');
-  const result = model.forward(ctx, ops.cast(input, dtype));
+  let extra: Record<string, OnnxValue> | undefined;
+  for (const e of opts.extraInputs ?? []) (extra ??= {})[e.name] = ops.cast(graph.input(e.name, e.shape, 'float32'), dtype);
+  const result = model.forward(ctx, ops.cast(input, dtype), extra);
   const outs = namedOutputs(result);
   if (opts.recordIntermediates) {
     for (const [name, v] of ctx.recorded) if (!outs.some(([n]) => n === name)) outs.push([name, v]);
   }
   const outputs = outs.map(([name, v]) => graph.output(v.dtype === 'float16' ? ops.cast(v, 'float32') : v, name));
-  return { graph, outputs };
+  // Mixed-precision graphs are left alone: their casts sit inside the chains the passes match.
+  const float32 = dtype === 'float32' && (opts.weightDType ?? 'float32') === 'float32';
+  const rewrites = opts.rewrite !== false && float32 ? rewriteForInference(graph, typeof opts.rewrite === 'object' ? opts.rewrite : {}) : [];
+  return { graph, outputs, rewrites };
 }
 
 export function buildOnnxGraph(model: ForwardModel, weights: StateDict, inputShape: readonly number[], opts: BuildOptions = {}): BuiltGraph {
@@ -84,14 +104,15 @@ export function buildOnnxGraph(model: ForwardModel, weights: StateDict, inputSha
   if (!opts.dynamicBatch) {
     const t = trace(model, weights, inputShape, opts);
     const outputs = t.outputs.map((o) => ({ name: o.name, shape: [...o.shape] }));
-    return { bytes: t.graph.serialize(), inputName, inputShape: [...inputShape], outputs };
+    return { bytes: t.graph.serialize(), inputName, inputShape: [...inputShape], outputs, rewrites: t.rewrites };
   }
+  if (opts.extraInputs?.length) throw new Error('dynamicBatch: graphs with extra inputs have a static batch');
   const [b2, b3] = TRACE_BATCHES;
   const t2 = trace(model, weights, [b2, ...inputShape.slice(1)], opts);
   const t3 = trace(model, weights, [b3, ...inputShape.slice(1)], opts);
   makeBatchDynamic(t2.graph, t3.graph);
   const outputs = t2.outputs.map((o, k) => ({ name: o.name, shape: o.shape.map((d, i) => (d === t3.outputs[k]!.shape[i] ? d : -1)) }));
-  return { bytes: t2.graph.serialize(), inputName, inputShape: [-1, ...inputShape.slice(1)], outputs };
+  return { bytes: t2.graph.serialize(), inputName, inputShape: [-1, ...inputShape.slice(1)], outputs, rewrites: t2.rewrites };
 }
 
 /** The serialised ONNX model of `model` at a fixed input shape. */

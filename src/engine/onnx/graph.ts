@@ -106,6 +106,8 @@ export class GraphBuilder {
   private readonly byContent = new Map<string, OnnxValue>();
   private readonly byArray = new WeakMap<object, Map<string, OnnxValue>>();
   private readonly used = new Set<string>();
+  /** Shape and dtype of every value the ops recorded (for build-time rewrites). */
+  private readonly values = new Map<string, OnnxValue>();
   private counter = 0;
   /** How many nodes nodeFirst() has placed at the front. */
   private prefixCount = 0;
@@ -199,6 +201,62 @@ export class GraphBuilder {
 
   replaceInput(nodeIndex: number, slot: number, name: string): void {
     this.nodes[nodeIndex]!.inputs[slot] = name;
+  }
+
+  // ---- rewriting hooks (build-time passes, see rewrite/) --------------------------------
+
+  /** Remembers a node output's shape and dtype (OnnxOps calls this for every value it makes). */
+  noteValue(v: OnnxValue): void {
+    this.values.set(v.name, v);
+  }
+
+  /** A value's shape and dtype: graph input, initializer or noted node output. */
+  valueOf(name: string): OnnxValue | undefined {
+    const init = this.inits.get(name);
+    if (init) return { name, shape: init.shape, dtype: init.dtype };
+    return this.values.get(name) ?? this.inputs.find((v) => v.name === name);
+  }
+
+  /** Every node input reading `from` reads `to` instead. */
+  replaceUses(from: string, to: string): void {
+    for (const n of this.nodes) n.inputs = n.inputs.map((i) => (i === from ? to : i));
+  }
+
+  /**
+   * Drops nodes whose outputs nothing reads (graph outputs count as read) and puts the rest in
+   * an order where every node follows its producers; the relative order is kept otherwise, so
+   * two traces rewritten alike stay node-for-node aligned.
+   */
+  pruneAndSort(): void {
+    const live = new Set<string>(this.outputs.map((o) => o.name));
+    const keep = new Array<boolean>(this.nodes.length).fill(false);
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i]!;
+      if (!n.outputs.some((o) => live.has(o))) continue;
+      keep[i] = true;
+      for (const x of n.inputs) live.add(x);
+    }
+    // Rewrites append nodes after the ones that read them: repeat the backward liveness until stable.
+    let changed = true;
+    while (changed) {
+      changed = false;
+      this.nodes.forEach((n, i) => {
+        if (keep[i] || !n.outputs.some((o) => live.has(o))) return;
+        keep[i] = changed = true;
+        for (const x of n.inputs) live.add(x);
+      });
+    }
+    const pending = this.nodes.filter((_, i) => keep[i]);
+    const ready = new Set<string>([...this.inputs.map((v) => v.name), ...this.inits.keys(), '']);
+    const sorted: NodeRec[] = [];
+    while (pending.length > 0) {
+      const i = pending.findIndex((n) => n.inputs.every((x) => ready.has(x)));
+      if (i < 0) throw new Error(`graph rewrite left a cycle or a dangling input at ${pending[0]!.op}`);
+      const [n] = pending.splice(i, 1);
+      sorted.push(n!);
+      for (const o of n!.outputs) ready.add(o);
+    }
+    this.nodes.splice(0, this.nodes.length, ...sorted);
   }
 
   /** Records a node like node(), but places it first (it may only read graph inputs/constants). */

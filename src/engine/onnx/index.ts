@@ -8,3 +8,4 @@ export {
   type InputTensor, type OnnxSession, type OutputTensor, type RawOutputTensor, type SessionOptions,
 } from './session.js';
 export { buildOnnxCached, cachedGraph, defaultCacheDir, graphCacheId, type GraphCacheKey } from './cache.js';
+export { rewriteForInference, type RewriteNote, type RewriteOptions } from './rewrite/index.js';

@@ -24,7 +24,9 @@ export class OnnxOps implements Ops<OnnxValue> {
   private node(op: string, inputs: readonly (OnnxValue | null)[], shape: readonly number[], dtype: DType,
     attrs: Record<string, AttrValue | undefined> = {}): OnnxValue {
     const [name] = this.graph.node(op, inputs, attrs);
-    return { name: name!, shape: [...shape], dtype };
+    const v = { name: name!, shape: [...shape], dtype };
+    this.graph.noteValue(v);
+    return v;
   }
 
   private unary(op: string, x: OnnxValue, attrs: Record<string, AttrValue | undefined> = {}): OnnxValue {

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 
 /** An opaque native tensor handle (one at::Tensor reference). */
 export type Handle = { readonly __torchHandle: unique symbol };

@@ -2,7 +2,7 @@
 // at load) and the arithmetic runs in, and the memory format of the 4-D tensors. Whether a
 // device can run a dtype is asked of libtorch itself: its CPU kernels lack float16 almost
 // everywhere (1.13), and bfloat16 only for ConvTranspose, which ops.ts runs in float32 there.
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../errors.js';
 import type { StateDict } from '../../io/host-tensor.js';
 import { native } from './native.js';
 import { TorchOps } from './ops.js';

@@ -1,12 +1,5 @@
-// User-facing failures: one clear line (naming the file and the problem), non-zero exit, no stack.
-
-/** An error whose message is meant for the user as is. */
-export class UserError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
+// How the command ends on a failure: one clear line, non-zero exit, no stack.
+import { UserError } from '../errors.js';
 
 export function reportAndExit(err: unknown): never {
   const msg = err instanceof Error ? err.message : String(err);

@@ -2,10 +2,10 @@
 // the file's keys and shapes exactly. Building a model only enumerates declarations (a few ms),
 // so trying every candidate is cheap and never guesses from key patterns.
 import type { StateDict } from '../io/host-tensor.js';
-import { buildSegFace } from '../model/build.js';
-import type { HeadKind } from '../model/classes.js';
-import { MODEL_NAMES, type ModelName } from '../model/registry.js';
-import type { SegFace } from '../model/segface.js';
+import { buildSegFace } from './build.js';
+import type { HeadKind } from './classes.js';
+import { MODEL_NAMES, type ModelName } from './registry.js';
+import type { SegFace } from './segface.js';
 
 export interface Detected { model: ModelName; head: HeadKind; net: SegFace }
 

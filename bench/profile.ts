@@ -1,0 +1,59 @@
+// Where the time goes in one ONNX graph, from ORT's own profiler: per op type and the slowest
+// nodes, for the graph as written (--no-rewrite) or rewritten (default).
+//   npm run bench -- profile [--model mobilenet] [--res 512] [--threads 2] [--runs 5] [--no-rewrite] [--top 15]
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { buildOnnxGraph } from '../src/engine/onnx/index.js';
+import { Rng } from '../src/model/init.js';
+import { BENCH_DIR, flag, has, printTable, runMain, sharedWeights } from './common.js';
+
+interface Event { cat: string; name: string; dur: number; args?: { op_name?: string } }
+
+async function main(): Promise<void> {
+  const model = flag('model', 'mobilenet');
+  const res = Number(flag('res', '512'));
+  const threads = Number(flag('threads', '2'));
+  const runs = Number(flag('runs', '5'));
+  const top = Number(flag('top', '15'));
+  const { net, sd } = sharedWeights(model, res);
+  const g = buildOnnxGraph(net, sd, [1, 3, res, res], { rewrite: !has('no-rewrite') });
+  for (const n of g.rewrites) console.log(`rewrite ${n.rewrite}: ${n.detail}`);
+  const s = await ort.InferenceSession.create(g.bytes, {
+    intraOpNumThreads: threads, interOpNumThreads: 1, enableProfiling: true, enableMemPattern: false,
+    profileFilePrefix: join(BENCH_DIR, `profile-${model}`),
+  });
+  const rng = new Rng(1);
+  const x = new ort.Tensor('float32', new Float32Array(3 * res * res).map(() => rng.normal()), [1, 3, res, res]);
+  for (let i = 0; i < runs + 1; i++) await s.run({ [s.inputNames[0]!]: x });
+  s.endProfiling(); // writes <prefix>_<date>.json (the binding does not return its name)
+  await s.release();
+  const prefix = `profile-${model}`;
+  const file = readdirSync(BENCH_DIR).filter((f) => f.startsWith(prefix) && f.endsWith('.json')).sort().pop();
+  if (!file) throw new Error(`ORT wrote no profile into ${BENCH_DIR}`);
+  const events = (JSON.parse(readFileSync(join(BENCH_DIR, file), 'utf8')) as Event[]).filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time'));
+  rmSync(join(BENCH_DIR, file), { force: true });
+  // The first run is warm-up; ORT lists every run's nodes in order, so keep the last `runs` runs' share.
+  const perNode = new Map<string, { op: string; us: number }>();
+  for (const e of events) {
+    const name = e.name.replace(/_kernel_time$/, '');
+    const p = perNode.get(name) ?? { op: e.args?.op_name ?? '?', us: 0 };
+    p.us += e.dur;
+    perNode.set(name, p);
+  }
+  const scale = 1 / (runs + 1) / 1000; // ms per run
+  const byOp = new Map<string, number>();
+  const count = new Map<string, number>();
+  let total = 0;
+  for (const p of perNode.values()) {
+    byOp.set(p.op, (byOp.get(p.op) ?? 0) + p.us);
+    count.set(p.op, (count.get(p.op) ?? 0) + 1);
+    total += p.us;
+  }
+  printTable(`${model} ${res}² batch 1, ${threads} threads, ${g.rewrites.length ? 'rewritten' : 'as written'}: kernel ms per run by op type (total ${(total * scale).toFixed(1)} ms)`,
+    ['op', 'nodes', 'ms', '%'], [...byOp].sort((a, b) => b[1] - a[1]).map(([op, us]) => [op, count.get(op)!, us * scale, (100 * us) / total]));
+  printTable(`slowest ${top} nodes`, ['node', 'op', 'ms'],
+    [...perNode].sort((a, b) => b[1].us - a[1].us).slice(0, top).map(([n, p]) => [n, p.op, p.us * scale]));
+}
+
+runMain(import.meta.url, main);

@@ -18,7 +18,14 @@ import { runWithLandmarks } from './warp-groups.js';
 
 export interface TorchSegmenterSpec { net: SegFace; weights: StateDict; head: HeadKind; modelId: string; resolution: number }
 
-class TorchSegmenter implements Segmenter {
+/** The libtorch Segmenter, with what a benchmark asks of it. */
+export interface TorchSegmenterHandle extends Segmenter {
+  readonly precision: Precision;
+  /** Why batch size n runs eagerly; null when it replays a CUDA graph; undefined before it ran. */
+  graphMode(n: number): string | null | undefined;
+}
+
+class TorchSegmenter implements TorchSegmenterHandle {
   readonly numClasses: number;
   readonly landmarkWarp: boolean;
   readonly #graphed: GraphedForward;
@@ -42,7 +49,6 @@ class TorchSegmenter implements Segmenter {
     this.#graphed = new GraphedForward(ops, (x) => this.#forward(x), graphs ? { onNote: o.onNote } : { backend: EAGER });
   }
 
-  /** Why a batch size runs eagerly, null when it replays a CUDA graph, undefined before it ran. */
   graphMode(n: number): string | null | undefined {
     return this.#graphed.mode(this.#key(n));
   }
@@ -81,7 +87,7 @@ const EAGER: GraphBackend = {
   replay() {}, reset() {},
 };
 
-export async function openTorchSegmenter(spec: TorchSegmenterSpec, o: EngineOptions): Promise<Segmenter> {
+export async function openTorchSegmenter(spec: TorchSegmenterSpec, o: EngineOptions): Promise<TorchSegmenterHandle> {
   const device = torchDevice(o.device);
   const n = native();
   if (o.threads) n.setNumThreads(o.threads);

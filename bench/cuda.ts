@@ -9,7 +9,6 @@
 //     [--no-graphs] [--no-reference] [--device cuda|cpu]
 // `--device cpu --no-reference` rehearses the script where there is no GPU (no graphs there).
 import { join } from 'node:path';
-import { BuiltOnnxSegmenter, graphCacheFor, onnxCudaInstalled } from '../src/api/onnx-segmenter.js';
 import { openTorchSegmenter, type TorchSegmenterHandle } from '../src/api/torch-segmenter.js';
 import { AdamW, callTensor, cudaDeviceCount, fromData, loadTorch, tidy, type TorchTensor } from '../src/engine/torch/index.js';
 import { parsePrecision, type Precision } from '../src/engine/torch/precision.js';
@@ -139,7 +138,10 @@ async function main(): Promise<void> {
       }
 
       // ONNX Runtime's CUDA provider, where this install has it (ONNXRUNTIME_NODE_INSTALL=cuda12).
-      if (cuda && onnxCudaInstalled()) {
+      // Loaded only here: the GPU machine's bundle (bench/gpu-prepare.sh) carries no ONNX Runtime.
+      const ort = cuda ? await import('../src/api/onnx-segmenter.js').catch(() => null) : null;
+      if (ort?.onnxCudaInstalled()) {
+        const { BuiltOnnxSegmenter, graphCacheFor } = ort;
         const seg = new BuiltOnnxSegmenter({ net, weights: sd, checkpoint: path, modelId: model, head: 'celeb', resolution: res, graphCacheDir: graphCacheFor(undefined) }, { device: 'cuda' });
         try {
           await seg.prepare(batch);

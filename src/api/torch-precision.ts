@@ -8,7 +8,7 @@ import { bindWeights, PRECISION_DTYPE, type Precision } from '../engine/torch/pr
 import { TorchOps } from '../engine/torch/ops.js';
 import { inferenceMode, tidy } from '../engine/torch/scope.js';
 import { fromData, type Device, type TorchTensor } from '../engine/torch/tensor.js';
-import { noiseInput, searchFloat32Modules, type PrecisionChoice } from '../export/calibrate.js';
+import { noiseInput, searchFloat32Modules, type PrecisionChoice } from '../export/precision-search.js';
 import { precisionGroups } from '../export/precision.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { maxAbsDiff } from '../model/parity.js';

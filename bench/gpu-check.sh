@@ -39,7 +39,7 @@ mkdir -p native/build/Release /tmp/segface-obj
 pids=()
 for s in $SRCS; do
   g++ -std=c++17 -O2 -fPIC -fexceptions -frtti -Wno-unused-parameter -Wno-deprecated-declarations \
-    -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS $DEFS -I"$G/include" $INCS -c "native/$s" -o "/tmp/segface-obj/$(basename "$s" .cc).o" >>"$OUT/build.txt" 2>&1 &
+    -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS $DEFS -I"$G/include" $INCS -Inative/shim -c "native/$s" -o "/tmp/segface-obj/$(basename "$s" .cc).o" >>"$OUT/build.txt" 2>&1 &
   pids+=($!)
 done
 ok=1; for p in "${pids[@]}"; do wait "$p" || ok=0; done

@@ -30,6 +30,9 @@ Napi::Value pickleLoad(const Napi::CallbackInfo& info);
 // cuda_graph.cc: CUDA graph capture/replay, side streams, the cuDNN autotuner switch.
 void registerCudaGraph(Napi::Env env, Napi::Object exports);
 
+// torch.distributed (dist.cc): the `dist` object of the addon's exports.
+Napi::Object initDist(Napi::Env env);
+
 // Runs fn, turning libtorch / std exceptions into JS Errors (never an abort).
 template <typename F>
 Napi::Value guarded(const Napi::CallbackInfo& info, F fn) {

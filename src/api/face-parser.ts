@@ -3,9 +3,10 @@
 import { resizeArgmax } from '../image/postprocess.js';
 import { preprocessInto } from '../image/preprocess.js';
 import { readImage, type ImageInput, type RgbImage } from '../image/read.js';
-import { labelLut, orderedClassNames, PALETTE, type HeadKind, type LabelOrder } from '../model/classes.js';
+import { classTable, headsWithOrder, LABEL_ORDERS, labelLut, labelOrdersOf, type HeadKind, type LabelOrder } from '../model/classes.js';
 import { UserError } from '../errors.js';
 import { loadSegmenter, type LoadOptions } from './load-model.js';
+import type { FetchBytesOptions } from '../hub/fetch-bytes.js';
 import { ParseResult, type ClassInfo } from './result.js';
 import type { Segmenter } from './segmenter.js';
 
@@ -14,24 +15,29 @@ export interface FaceParserOptions extends LoadOptions {
   labelOrder?: LabelOrder;
   /** Refuse images with more pixels than this (default 100 M). */
   maxPixels?: number;
+  /** Size and time limits for inputs given as http(s) URLs (default 50 MiB, 30 s). */
+  download?: FetchBytesOptions;
 }
 
-/** The class table of a head in a label order: id, name and palette colour. */
-export function classTable(head: HeadKind, order: LabelOrder = 'native'): ClassInfo[] {
-  return orderedClassNames(head, order).map((name, id) => ({ id, name, color: PALETTE[name] ?? [128, 128, 128] }));
-}
+export { classTable };
 
 const now = () => performance.now();
 
 export class FaceParser {
   readonly classes: readonly ClassInfo[];
   private readonly lut: Uint8Array;
+  /** channelOf[id in labelOrder] = the network's output channel. */
+  private readonly channelOf: Uint8Array;
   private segmenter: Segmenter | null;
+  private readonly download?: FetchBytesOptions;
 
-  private constructor(segmenter: Segmenter, readonly labelOrder: LabelOrder, private readonly maxPixels?: number) {
+  private constructor(segmenter: Segmenter, readonly labelOrder: LabelOrder, private readonly maxPixels?: number, download?: FetchBytesOptions) {
     this.segmenter = segmenter;
     this.classes = classTable(segmenter.head, labelOrder);
     this.lut = labelLut(segmenter.head, labelOrder);
+    this.channelOf = new Uint8Array(this.lut.length);
+    this.lut.forEach((id, native) => { this.channelOf[id] = native; });
+    this.download = download;
   }
 
   /**
@@ -40,20 +46,20 @@ export class FaceParser {
    */
   static async load(model: string, opts: FaceParserOptions = {}): Promise<FaceParser> {
     const order = opts.labelOrder ?? 'native';
-    if (!['native', 'celebamask', 'bisenet'].includes(order)) {
-      throw new UserError(`unknown label order '${order}' (expected native, celebamask or bisenet)`);
+    if (!LABEL_ORDERS.includes(order)) {
+      throw new UserError(`unknown label order '${order}' (expected ${LABEL_ORDERS.slice(0, -1).join(', ')} or ${LABEL_ORDERS.at(-1)})`);
     }
     const seg = await loadSegmenter(model, opts);
-    if (order !== 'native' && seg.head !== 'celeb') {
+    if (!labelOrdersOf(seg.head).includes(order)) {
       await seg.dispose();
-      throw new UserError(`label order '${order}' exists only for CelebAMask-HQ models; ${seg.modelId} is a ${seg.head} model`);
+      throw new UserError(`label order '${order}' exists only for ${headsWithOrder(order)} models; ${seg.modelId} is a ${seg.head} model`);
     }
-    return new FaceParser(seg, order, opts.maxPixels);
+    return new FaceParser(seg, order, opts.maxPixels, opts.download);
   }
 
   /** Wraps an already opened segmenter (e.g. a custom engine). */
-  static fromSegmenter(seg: Segmenter, opts: { labelOrder?: LabelOrder; maxPixels?: number } = {}): FaceParser {
-    return new FaceParser(seg, opts.labelOrder ?? 'native', opts.maxPixels);
+  static fromSegmenter(seg: Segmenter, opts: { labelOrder?: LabelOrder; maxPixels?: number; download?: FetchBytesOptions } = {}): FaceParser {
+    return new FaceParser(seg, opts.labelOrder ?? 'native', opts.maxPixels, opts.download);
   }
 
   private get seg(): Segmenter {
@@ -67,7 +73,7 @@ export class FaceParser {
 
   /** Decodes one input (UserError naming it when it is not a usable image). */
   decode(input: ImageInput, name?: string): Promise<RgbImage> {
-    return readImage(input, { maxPixels: this.maxPixels, name });
+    return readImage(input, { maxPixels: this.maxPixels, name, download: this.download });
   }
 
   async parse(input: ImageInput, opts: { name?: string } = {}): Promise<ParseResult> {
@@ -106,7 +112,8 @@ export class FaceParser {
       const labels = resizeArgmax(logits, i * plane, C, height, width, img.height, img.width);
       if (this.labelOrder !== 'native') for (let k = 0; k < labels.length; k++) labels[k] = this.lut[labels[k]!]!;
       const timing = { decodeMs: decodeMs[i] ?? 0, preprocessMs: (t1 - t0) / n, inferenceMs: (t2 - t1) / n, postprocessMs: now() - t3 };
-      return new ParseResult(labels, img.width, img.height, this.classes, this.labelOrder, img, seg.modelId, r, timing);
+      const soft = { logits: { data: logits, offset: i * plane, numClasses: C, height, width }, channelOf: this.channelOf };
+      return new ParseResult(labels, img.width, img.height, this.classes, this.labelOrder, img, seg.modelId, r, timing, soft);
     });
   }
 

@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../hub/resolve.js';
 import { readStateDictFile } from '../io/files.js';
 import { fromCheckpoint } from '../model/from-checkpoint.js';
+import { checkResolution } from '../model/resolution.js';
 import { BuiltOnnxSegmenter, FileOnnxSegmenter, graphCacheFor, onnxCudaInstalled } from './onnx-segmenter.js';
 import type { EngineOptions, Segmenter } from './segmenter.js';
 import { openTorchSegmenter } from './torch-segmenter.js';
@@ -19,9 +20,7 @@ export async function loadSegmenter(model: string, opts: LoadOptions = {}): Prom
   const runtime = opts.runtime ?? 'onnx';
   if (runtime !== 'onnx' && runtime !== 'torch') throw new UserError(`unknown runtime '${runtime}' (expected onnx or torch)`);
   if (opts.device && opts.device !== 'cpu' && opts.device !== 'cuda') throw new UserError(`unknown device '${opts.device}' (expected cpu or cuda)`);
-  if (opts.resolution !== undefined && (!Number.isInteger(opts.resolution) || opts.resolution <= 0 || opts.resolution % 32 !== 0)) {
-    throw new UserError(`resolution ${opts.resolution} is not a positive multiple of 32`);
-  }
+  if (opts.resolution !== undefined) checkResolution(opts.resolution);
   if (runtime === 'onnx' && opts.device === 'cuda' && !onnxCudaInstalled()) {
     throw new UserError('--device cuda: this onnxruntime-node install has no CUDA provider (reinstall it with network access and a CUDA 12 setup, see onnxruntime-node docs); use --device cpu or --runtime torch');
   }

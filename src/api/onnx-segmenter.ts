@@ -6,11 +6,13 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { buildOnnxCached, createSession, releaseSession, run, type OnnxSession, type SessionOptions } from '../engine/onnx/index.js';
+import { onnxMetadata } from '../engine/onnx/metadata.js';
 import type { StateDict } from '../io/host-tensor.js';
-import type { HeadKind } from '../model/classes.js';
+import { headSpec, type HeadKind } from '../model/classes.js';
 import type { SegFace } from '../model/segface.js';
 import type { ForwardModel } from '../engine/onnx/build.js';
 import { lapaWarpGrids } from '../model/segface.js';
+import { segfaceGraphInfo } from './graph-info.js';
 import type { EngineOptions, ImageOptions, Segmenter } from './segmenter.js';
 import { runWithLandmarks } from './warp-groups.js';
 
@@ -87,7 +89,7 @@ export class BuiltOnnxSegmenter implements Segmenter {
     this.numClasses = spec.net.numClasses;
     this.head = spec.head;
     this.modelId = spec.modelId;
-    this.landmarkWarp = spec.head === 'lapa';
+    this.landmarkWarp = headSpec(spec.head).landmarkWarp;
   }
 
   private loaded: StateDict | null = null;
@@ -176,20 +178,15 @@ export class FileOnnxSegmenter implements Segmenter {
   static async open(path: string, engine: EngineOptions, resolutionHint?: number): Promise<FileOnnxSegmenter> {
     let bytes: Buffer;
     try { bytes = await readFile(path); } catch (e) { throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`); }
-    const session = await openSession(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), engine, path);
-    const inner = session.inner as { inputMetadata?: { isTensor: boolean; shape?: readonly (number | string)[] }[]; outputMetadata?: { isTensor: boolean; shape?: readonly (number | string)[] }[] };
-    const inShape = inner.inputMetadata?.[0]?.shape ?? [];
-    const outShape = inner.outputMetadata?.[0]?.shape ?? [];
-    const num = (v: unknown) => (typeof v === 'number' && v > 0 ? v : null);
-    const bad = (why: string) => new UserError(`${path}: not a SegFace graph (${why}); expected input [N,3,R,R] and logits [N,C,R,R]`);
-    if (inShape.length !== 4 || (num(inShape[1]) ?? 3) !== 3) { await releaseSession(session); throw bad(`input shape [${inShape.join(',')}]`); }
-    const resolution = num(inShape[2]) ?? num(inShape[3]) ?? resolutionHint;
-    const numClasses = num(outShape[1]);
-    if (!resolution || !numClasses || (numClasses !== 19 && numClasses !== 11)) {
+    const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const session = await openSession(data, engine, path);
+    try {
+      const g = segfaceGraphInfo(path, session.inputShapes[0] ?? [], session.outputShapes[0] ?? [], onnxMetadata(data), resolutionHint);
+      return new FileOnnxSegmenter(session, g.resolution, g.numClasses, g.head, g.batch, path);
+    } catch (e) {
       await releaseSession(session);
-      throw bad(`input [${inShape.join(',')}], output [${outShape.join(',')}]`);
+      throw new UserError((e as Error).message);
     }
-    return new FileOnnxSegmenter(session, resolution, numClasses, numClasses === 19 ? 'celeb' : 'lapa', num(inShape[0]), path);
   }
 
   async run(batch: Float32Array, n: number) {

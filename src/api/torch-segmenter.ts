@@ -10,7 +10,7 @@ import { inferenceMode, tidy } from '../engine/torch/scope.js';
 import { fromData, type TorchTensor } from '../engine/torch/tensor.js';
 import { TorchOps } from '../engine/torch/ops.js';
 import type { StateDict } from '../io/host-tensor.js';
-import type { HeadKind } from '../model/classes.js';
+import { headSpec, type HeadKind } from '../model/classes.js';
 import type { SegFace } from '../model/segface.js';
 import type { EngineOptions, ImageOptions, Segmenter } from './segmenter.js';
 import { chooseTorchPrecision, HALF_TOLERANCE } from './torch-precision.js';
@@ -37,7 +37,7 @@ class TorchSegmenter implements TorchSegmenterHandle {
     readonly precision: Precision, channelsLast: boolean, o: EngineOptions,
   ) {
     this.numClasses = net.numClasses;
-    this.landmarkWarp = head === 'lapa';
+    this.landmarkWarp = headSpec(head).landmarkWarp;
     const ctx = torchCtx(ops, weights ?? new Map());
     // [n,3,R,R] float32 → logits [n,C,R,R] float32. The first layer casts the input to its
     // weights' dtype (ops.ts), so modules a precision plan keeps float32 see unrounded values.

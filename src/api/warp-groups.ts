@@ -1,6 +1,6 @@
 // Per-image landmarks in a batch: the images that warp (a LaPa head, landmarks given) run in one
 // pass with their warp, the others in another pass without, and the logits are put back in order.
-import type { HeadKind } from '../model/classes.js';
+import { headSpec, type HeadKind } from '../model/classes.js';
 import type { ImageOptions, Logits } from './segmenter.js';
 
 /** One engine pass: `landmarks` [n·10] when every image of the pass warps, else undefined. */
@@ -10,7 +10,7 @@ export async function runWithLandmarks(
   head: HeadKind, resolution: number, batch: Float32Array, n: number,
   images: readonly (ImageOptions | undefined)[] | undefined, pass: Pass,
 ): Promise<Logits> {
-  const warps = (i: number) => head === 'lapa' && images?.[i]?.landmarks !== undefined;
+  const warps = (i: number) => headSpec(head).landmarkWarp && images?.[i]?.landmarks !== undefined;
   const warped = Array.from({ length: n }, (_, i) => i).filter(warps);
   if (warped.length === 0) return pass(batch, n, undefined);
   const lm = (idx: number[]) => {

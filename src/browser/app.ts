@@ -1,6 +1,7 @@
 // The web page: a photo (file, drop or camera) → parsed on the server (POST /parse) or in the
 // browser (ONNX Runtime Web) → overlay with a class legend, class toggles and mask downloads.
 import { binaryMask, histogram, overlay } from '../image/label-pixels.js';
+import { writeZip } from '../io/zip.js';
 import type { RgbImage } from '../image/read.js';
 import { decodeBlob, decodeLabelPng, grabFrame } from './decode.js';
 import { classesOf, configureOrt, WebParser, type WebClass } from './web-parser.js';
@@ -57,9 +58,10 @@ function renderLegend(): void {
       share.textContent = `${((100 * counts[c.id]!) / total).toFixed(1)}%`;
       if (counts[c.id] === 0) li.classList.add('absent');
     }
+    // The whole row but the share is one label: clicking the name toggles the class too.
     const label = document.createElement('label');
-    label.append(box, ' ', sw);
-    li.append(label, name, share);
+    label.append(box, sw, name);
+    li.append(label, share);
     return li;
   }));
 }
@@ -123,6 +125,17 @@ function browserParser(): Promise<WebParser> {
   return p;
 }
 
+/** After a failure nothing of an earlier photo stays on screen or in the downloads. */
+function clearResult(): void {
+  st.photo = null;
+  st.labels = null;
+  delete view.dataset.overlay;
+  view.width = 0;
+  view.height = 0;
+  setDownloads(false);
+  renderLegend();
+}
+
 async function process(photo: RgbImage, blob: () => Promise<Blob>): Promise<void> {
   st.photo = photo;
   st.labels = null;
@@ -150,6 +163,7 @@ async function process(photo: RgbImage, blob: () => Promise<Blob>): Promise<void
     setDownloads(true);
     setStatus('done', `${photo.width}×${photo.height} parsed ${how} in ${((performance.now() - t0) / 1000).toFixed(2)} s.`);
   } catch (e) {
+    clearResult();
     setStatus('error', (e as Error).message);
   }
 }
@@ -161,17 +175,21 @@ async function onFile(file: File): Promise<void> {
     const photo = await decodeBlob(file, file.name);
     await process(photo, async () => file);
   } catch (e) {
+    clearResult();
     setStatus('error', (e as Error).message);
   }
 }
 
+function saveBlob(name: string, b: Blob): void {
+  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(b), download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+const pngOf = (canvas: HTMLCanvasElement) => new Promise<Blob>((ok, bad) => canvas.toBlob((b) => (b ? ok(b) : bad(new Error('cannot encode PNG'))), 'image/png'));
+
 function download(name: string, canvas: HTMLCanvasElement): void {
-  canvas.toBlob((b) => {
-    if (!b) return;
-    const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(b), download: name });
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-  }, 'image/png');
+  void pngOf(canvas).then((b) => saveBlob(name, b), (e: Error) => setStatus('error', e.message));
 }
 
 function greyCanvas(values: Uint8Array, w: number, h: number): HTMLCanvasElement {
@@ -209,13 +227,19 @@ function wire(): void {
   $('all-off').addEventListener('click', () => { st.hidden = new Set(st.classes.map((c) => c.id).filter((id) => id !== backgroundId())); renderLegend(); render(); });
   $('dl-overlay').addEventListener('click', () => download(`${st.stem}.overlay.png`, view));
   $('dl-labels').addEventListener('click', () => { if (st.labels && st.photo) download(`${st.stem}.labels.png`, greyCanvas(st.labels, st.photo.width, st.photo.height)); });
-  $('dl-masks').addEventListener('click', () => {
+  // One zip (<stem>.masks/NN_<class>.png, as `segface parse --outputs masks` names them) of the
+  // shown classes that are present.
+  $('dl-masks').addEventListener('click', async () => {
     if (!st.labels || !st.photo) return;
-    const counts = histogram(st.labels, 256);
+    const { labels, photo, stem } = { labels: st.labels, photo: st.photo, stem: st.stem };
+    const counts = histogram(labels, 256);
+    const entries: { name: string; data: Uint8Array }[] = [];
     for (const c of st.classes) {
       if (st.hidden.has(c.id) || counts[c.id] === 0) continue;
-      download(`${st.stem}.mask_${String(c.id).padStart(2, '0')}_${c.name}.png`, greyCanvas(binaryMask(st.labels, c.id), st.photo.width, st.photo.height));
+      const png = await pngOf(greyCanvas(binaryMask(labels, c.id), photo.width, photo.height));
+      entries.push({ name: `${stem}.masks/${String(c.id).padStart(2, '0')}_${c.name}.png`, data: new Uint8Array(await png.arrayBuffer()) });
     }
+    saveBlob(`${stem}.masks.zip`, new Blob([writeZip(entries) as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
   });
 
   const video = $<HTMLVideoElement>('video');

@@ -19,12 +19,15 @@ export const PAGE_HTML = `<!doctype html>
   #status[data-state=error] { color: #b00; }
   main { display: flex; gap: 1em; padding: 0 1em 1em; align-items: flex-start; }
   .view { flex: 1; min-width: 0; }
-  #view, #video { max-width: 100%; max-height: 80vh; background: #ddd; border-radius: 4px; }
+  /* The photo fills the column's width (up or down), keeping its aspect ratio. */
+  #view, #video { display: block; width: 100%; height: auto; max-height: 85vh; object-fit: contain; background: #ddd; border-radius: 4px; }
+  #view[width="0"] { display: none; }
   aside { width: 17em; }
   aside h2 { font-size: 1em; margin: .4em 0; }
   #legend { list-style: none; padding: 0; margin: 0 0 .6em; }
   #legend li { display: flex; align-items: center; gap: .4em; padding: 1px 0; font-size: .9em; }
-  #legend .swatch { width: 1em; height: 1em; border-radius: 2px; border: 1px solid #0003; }
+  #legend label { display: flex; align-items: center; gap: .4em; flex: 1; cursor: pointer; }
+  #legend .swatch { display: inline-block; flex: none; width: 1em; height: 1em; border-radius: 2px; border: 1px solid #0003; }
   #legend .share { margin-left: auto; font-variant-numeric: tabular-nums; opacity: .7; }
   #legend li.absent { opacity: .45; }
   button { cursor: pointer; }
@@ -54,7 +57,7 @@ export const PAGE_HTML = `<!doctype html>
     <h2>Download</h2>
     <button id="dl-labels" type="button" disabled>labels PNG</button>
     <button id="dl-overlay" type="button" disabled>overlay PNG</button>
-    <button id="dl-masks" type="button" disabled>masks of the shown classes</button>
+    <button id="dl-masks" type="button" disabled>masks of the shown classes (zip)</button>
   </aside>
 </main>
 <script type="module" src="/app.js"></script>

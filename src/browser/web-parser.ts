@@ -4,22 +4,26 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import onnxProto from 'onnx-proto';
 import { buildOnnxGraph } from '../engine/onnx/build.js';
+import { segfaceGraphInfo } from '../api/graph-info.js';
 import { resizeArgmax } from '../image/postprocess.js';
+import type { SoftLogits } from '../image/probabilities.js';
 import { preprocessInto } from '../image/preprocess.js';
 import type { RgbImage } from '../image/read.js';
 import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
-import { orderedClassNames, PALETTE, type HeadKind } from '../model/classes.js';
+import { classTable, type ClassInfo, type HeadKind } from '../model/classes.js';
 import { fromCheckpoint } from '../model/from-checkpoint.js';
 
 export type Provider = 'webgpu' | 'wasm';
 
-export interface WebClass { id: number; name: string; color: readonly [number, number, number] }
+export type WebClass = ClassInfo;
 
 export interface WebParse {
   labels: Uint8Array;
   width: number;
   height: number;
   inferenceMs: number;
+  /** The network's output [1,C,h,w] (native class order), for probabilities. */
+  logits: SoftLogits;
 }
 
 /** Where ONNX Runtime Web fetches its wasm files (served by `segface serve` from node_modules). */
@@ -37,7 +41,7 @@ async function hasWebGpu(): Promise<boolean> {
 }
 
 export function classesOf(head: HeadKind): WebClass[] {
-  return orderedClassNames(head, 'native').map((name, id) => ({ id, name, color: PALETTE[name] ?? [128, 128, 128] }));
+  return classTable(head, 'native');
 }
 
 interface GraphInfo { resolution: number; numClasses: number; head: HeadKind; modelId: string }
@@ -47,16 +51,9 @@ function graphInfo(bytes: Uint8Array, name: string): GraphInfo {
   let m: onnxProto.onnx.ModelProto;
   try { m = onnxProto.onnx.ModelProto.decode(bytes); } catch { throw new Error(`${name}: not an ONNX file`); }
   const dims = (v: onnxProto.onnx.IValueInfoProto | undefined) => (v?.type?.tensorType?.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 0));
-  const inp = dims(m.graph?.input?.[0]);
-  const out = dims(m.graph?.output?.[0]);
   const meta = new Map((m.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
-  const resolution = inp[2] || Number(meta.get('segface.resolution'));
-  const numClasses = out[1] ?? 0;
-  if (inp.length !== 4 || inp[1] !== 3 || !resolution || (numClasses !== 19 && numClasses !== 11)) {
-    throw new Error(`${name}: not a SegFace graph (input [${inp.join(',')}], output [${out.join(',')}])`);
-  }
-  const head = (meta.get('segface.head') as HeadKind | undefined) ?? (numClasses === 19 ? 'celeb' : 'lapa');
-  return { resolution, numClasses, head, modelId: meta.get('segface.model') || name };
+  const g = segfaceGraphInfo(name, dims(m.graph?.input?.[0]), dims(m.graph?.output?.[0]), meta);
+  return { resolution: g.resolution, numClasses: g.numClasses, head: g.head, modelId: g.modelId ?? name };
 }
 
 export class WebParser {
@@ -100,12 +97,13 @@ export class WebParser {
     const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, r, r]) };
     const res = await this.session.run(feeds);
     const out = res[this.session.outputNames[0]!]!;
-    const logits = (out.type === 'float32' ? out.data : await out.getData()) as Float32Array; // [1,C,h,w]
+    // A copy: the tensor's memory (WASM heap or GPU download) is released below.
+    const logits = ((out.location === 'cpu' ? out.data : await out.getData()) as Float32Array).slice(); // [1,C,h,w]
     const inferenceMs = performance.now() - t0;
     const [, c, h, w] = out.dims.map(Number) as [number, number, number, number];
     const labels = resizeArgmax(logits, 0, c, h, w, img.height, img.width);
     out.dispose();
-    return { labels, width: img.width, height: img.height, inferenceMs };
+    return { labels, width: img.width, height: img.height, inferenceMs, logits: { data: logits, offset: 0, numClasses: c, height: h, width: w } };
   }
 
   async dispose(): Promise<void> { await this.session.release(); }

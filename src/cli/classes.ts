@@ -1,17 +1,17 @@
 // `segface classes`: the class table of a head — name, id in each label order, palette colour.
 import { Command, Option } from 'commander';
 import { findEntry, REGISTRY } from '../model/registry.js';
-import { classNames, LABEL_ORDERS, orderedClassNames, PALETTE, type HeadKind } from '../model/classes.js';
+import { classNames, colorOf, HEAD_KINDS, headSpec, labelOrdersOf, orderedClassNames, type HeadKind } from '../model/classes.js';
 import { UserError } from '../errors.js';
 
 export interface ClassRow { name: string; ids: Partial<Record<string, number>>; color: readonly [number, number, number] }
 
 export function classRows(head: HeadKind): ClassRow[] {
-  const orders = head === 'celeb' ? LABEL_ORDERS : (['native'] as const);
+  const orders = labelOrdersOf(head);
   return classNames(head).map((name) => ({
     name,
     ids: Object.fromEntries(orders.map((o) => [o, orderedClassNames(head, o).indexOf(name)])),
-    color: PALETTE[name] ?? [128, 128, 128],
+    color: colorOf(name),
   }));
 }
 
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .command('classes')
     .description('print the class table: ids in each label order (native, celebamask, bisenet) and palette colours')
     .option('-m, --model <id>', 'registry id whose head to show')
-    .addOption(new Option('--head <head>', 'head to show').choices(['celeb', 'lapa', 'helen']))
+    .addOption(new Option('--head <head>', 'head to show').choices([...HEAD_KINDS]))
     .option('--json', 'machine-readable output')
     .action((o: { model?: string; head?: HeadKind; json?: boolean }) => {
       let head: HeadKind = o.head ?? 'celeb';
@@ -42,7 +42,8 @@ export function register(program: Command): void {
         if (o.head && o.head !== e.head) throw new UserError(`${o.model} has the ${e.head} head, not ${o.head}`);
         head = e.head;
       }
-      const title = head === 'celeb' ? 'CelebAMask-HQ head (19 classes)' : `${head === 'lapa' ? 'LaPa' : 'Helen'} head (11 classes, native order only)`;
+      const n = classNames(head).length;
+      const title = `${headSpec(head).title} head (${n} classes${labelOrdersOf(head).length === 1 ? ', native order only' : ''})`;
       if (o.json) process.stdout.write(`${JSON.stringify({ head, classes: classRows(head) }, null, 2)}\n`);
       else process.stdout.write(`${title}\n${formatClassTable(head)}\n`);
     });

@@ -9,7 +9,9 @@ import { preprocessBatch } from '../image/preprocess.js';
 import { readImage } from '../image/read.js';
 import { loadBoundModel } from '../export/load-checkpoint.js';
 import { writeFileAtomic } from '../io/files.js';
+import { OutputGuard } from '../io/output-guard.js';
 import { UserError } from '../errors.js';
+import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 
 export interface ExportCommandOptions {
   model: string;
@@ -25,6 +27,8 @@ export interface ExportCommandOptions {
   calibration?: string;
   cacheDir?: string;
   offline?: boolean;
+  /** Replace an existing --out file (never the model file itself). */
+  overwrite?: boolean;
 }
 
 const positiveInt = (name: string) => (v: string) => {
@@ -57,6 +61,9 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
   if (o.fp16 && o.fp16Weights) throw new UserError('--fp16 already stores the weights in float16; drop --fp16-weights');
   if (o.dynamicBatch && o.batch !== undefined) throw new UserError('--batch and --dynamic-batch exclude each other');
   const m = await loadBoundModel(o.model, { resolution: o.resolution, cacheDir: o.cacheDir, offline: o.offline });
+  // Checked before the (slow) export, and again just before the rename.
+  const guard = new OutputGuard([m.source], !!o.overwrite);
+  guard.check(o.out);
   const t0 = performance.now();
   let e;
   let mixed = '';
@@ -79,6 +86,7 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
     throw new UserError(`${m.source}: cannot export (${(err as Error).message})`);
   }
   try { mkdirSync(dirname(o.out), { recursive: true }); } catch { /* reported by the write */ }
+  guard.check(o.out);
   writeFileAtomic(o.out, [e.bytes]);
   log(`${o.out}: ${m.modelId}, input ${e.inputName} [${e.inputShape.join(',')}] → ${e.outputName} [${e.outputShape.join(',')}], `
     + `${o.fp16 ? 'float16' : o.fp16Weights ? 'float32 with float16 weights' : 'float32'}${mixed}, ${(e.bytes.byteLength / 1048576).toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -89,7 +97,8 @@ export function register(program: Command): void {
   program
     .command('export')
     .description('write a model as a standalone ONNX file (weights embedded) for ONNX Runtime in any language')
-    .requiredOption('-m, --model <id|path>', 'registry id, model_299.pt checkpoint or fixture folder')
+    .option('-m, --model <id|path>', CHECKPOINT_HELP)
+    .addOption(modelPathOption())
     .requiredOption('-o, --out <file.onnx>', 'output file')
     .option('-r, --resolution <n>', 'input size R (default: the model\'s)', positiveInt('--resolution'))
     .option('--fp16', 'float16 weights and compute (input and output stay float32); sensitive modules stay float32, see --fp16-tolerance')
@@ -100,7 +109,8 @@ export function register(program: Command): void {
     .option('--batch <n>', 'fixed batch size (default 1)', positiveInt('--batch'))
     .option('--cache-dir <dir>', 'checkpoint cache folder')
     .option('--offline', 'never download; use only cached checkpoints')
-    .action(async (o: ExportCommandOptions) => {
-      await runExport(o, (s) => process.stderr.write(`${s}\n`));
+    .option('--overwrite', 'replace an existing --out file')
+    .action(async (o: Omit<ExportCommandOptions, 'model'> & { model?: string; model_path?: string }) => {
+      await runExport({ ...o, model: checkpointFlag(o, 'export') }, (s) => process.stderr.write(`${s}\n`));
     });
 }

@@ -2,20 +2,23 @@
 // Batches are pipelined: while the network runs on one batch, the next one is decoded.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { FaceParser } from '../api/face-parser.js';
 import type { ParseResult } from '../api/result.js';
 import { expandInputs } from '../image/inputs.js';
+import { labelsPng } from '../image/encode.js';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
 import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../image/write-files.js';
 import type { LabelOrder } from '../model/classes.js';
 import { UserError } from '../errors.js';
+import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
+import { OutputGuard } from '../io/output-guard.js';
 import type { Precision } from '../engine/torch/precision.js';
 import { precisionOption } from './precision-option.js';
 
-export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'json'] as const;
+export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'probs', 'json'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 const DEFAULT_OUTPUTS: OutputKind[] = ['labels', 'color', 'overlay'];
 
@@ -34,6 +37,12 @@ export interface ParseCommandOptions {
   offline?: boolean;
   resolution?: number;
   progress?: boolean;
+  /** Mirror the input folders' sub-folders under --out instead of one flat folder. */
+  keepStructure?: boolean;
+  /** Folders: include their sub-folders. */
+  recursive?: boolean;
+  /** Replace existing files in --out that this run did not write (never an input). */
+  overwrite?: boolean;
 }
 
 function positiveInt(name: string) {
@@ -62,14 +71,19 @@ export function outputPaths(out: string, stem: string) {
     overlay: join(out, `${stem}.overlay.png`),
     json: join(out, `${stem}.json`),
     mask: (id: number, name: string) => join(out, `${stem}.masks`, `${String(id).padStart(2, '0')}_${name}.png`),
+    probs: (id: number, name: string) => join(out, `${stem}.probs`, `${String(id).padStart(2, '0')}_${name}.png`),
   };
 }
 
-/** Distinct output stems: the file name without extension, numbered when two inputs share it. */
-function stems(files: readonly string[]): string[] {
+/**
+ * Distinct output stems: the file name without extension (with `keep`, its path below the input
+ * folder), numbered when two inputs share it.
+ */
+function stems(rel: readonly string[], keep = false): string[] {
   const used = new Map<string, number>();
-  return files.map((f) => {
-    const s = basename(f, extname(f)) || 'image';
+  return rel.map((f) => {
+    const name = basename(f, extname(f)) || 'image';
+    const s = keep && dirname(f) !== '.' ? join(dirname(f), name) : name;
     const k = used.get(s) ?? 0;
     used.set(s, k + 1);
     return k === 0 ? s : `${s}-${k + 1}`;
@@ -82,7 +96,13 @@ async function encodeOutputs(r: ParseResult, out: string, stem: string, kinds: r
   if (kinds.includes('labels')) files.push({ path: p.labels, data: await r.toPNG() });
   if (kinds.includes('color')) files.push({ path: p.color, data: await r.colorPNG() });
   if (kinds.includes('overlay')) files.push({ path: p.overlay, data: await r.overlayPNG() });
+  // Masks and probabilities for the classes found only (r.classes): an absent class's mask is empty.
   if (kinds.includes('masks')) for (const c of r.classes) files.push({ path: p.mask(c.id, c.name), data: await r.maskPNG(c.id) });
+  if (kinds.includes('probs')) {
+    const found = r.classes;
+    const planes = r.probabilityBytes(found.map((c) => c.id)); // one pass over the logits
+    for (let k = 0; k < found.length; k++) files.push({ path: p.probs(found[k]!.id, found[k]!.name), data: await labelsPng(planes[k]!, r.width, r.height) });
+  }
   if (kinds.includes('json')) files.push({ path: p.json, data: `${JSON.stringify(r.summary(), null, 2)}\n` });
   return files;
 }
@@ -113,8 +133,8 @@ const problemOf = (e: unknown, file: string) => {
 export interface ParseReport { total: number; written: number; failures: string[] }
 
 /** Runs the whole command; returns what happened (the caller sets the exit code). */
-export async function runParse(inputs: readonly string[], o: ParseCommandOptions, log = (s: string) => process.stdout.write(`${s}\n`), warn = (s: string) => process.stderr.write(`${s}\n`)): Promise<ParseReport> {
-  const { files, problems } = await expandInputs(inputs);
+export async function runParse(inputs: readonly string[], o: ParseCommandOptions & { model: string }, log = (s: string) => process.stdout.write(`${s}\n`), warn = (s: string) => process.stderr.write(`${s}\n`)): Promise<ParseReport> {
+  const { files, rel, problems } = await expandInputs(inputs, { recursive: o.recursive });
   const failures = problems.map((p) => `${p.input}: ${p.problem}`);
   failures.forEach(warn);
   await checkOutputFolder(o.out);
@@ -125,8 +145,9 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
     runtime: o.runtime, device: o.device, threads: o.threads, precision: o.precision, cacheDir: o.cacheDir, offline: o.offline,
     labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress, batch: Math.min(o.batch, files.length),
   });
-  const names = stems(files);
-  const tty = o.progress ?? !!process.stderr.isTTY;
+  const names = stems(rel, o.keepStructure);
+  const guard = new OutputGuard(files, !!o.overwrite);
+  const tty = o.progress !== false && !!process.stderr.isTTY;
   const bar = tty ? new cliProgress.SingleBar({ format: 'parsing [{bar}] {value}/{total} images {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   // On a terminal only problems are printed, above the bar (which redraws on its next update).
   const say = (s: string, isErr: boolean) => {
@@ -158,12 +179,16 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
     for (let k = 0; k < batch.length; k++) {
       const file = files[batch[k]!.index]!, stem = names[batch[k]!.index]!, r = results[k]!;
       try {
-        await writeFilesAtomic(await encodeOutputs(r, o.out, stem, o.outputs));
+        const outs = await encodeOutputs(r, o.out, stem, o.outputs);
+        for (const f of outs) guard.check(f.path);
+        await writeFilesAtomic(outs);
+        for (const f of outs) guard.wrote(f.path);
         report.written++;
         const t = r.timing;
         say(`${file} -> ${join(o.out, stem)}.* (${r.width}x${r.height}, ${r.summary().present.length} classes, ${Math.round(t.decodeMs + t.preprocessMs + t.inferenceMs + t.postprocessMs)} ms)`, false);
       } catch (e) {
-        const line = `${file}: cannot write outputs to ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+        const line = e instanceof UserError ? `${file}: not written: ${e.message}`
+          : `${file}: cannot write outputs to ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
         failures.push(line);
         say(line, true);
       }
@@ -197,7 +222,8 @@ export function register(program: Command): void {
     .command('parse')
     .description('parse face photos into label maps, colour pictures, overlays, masks and summaries')
     .argument('<inputs...>', 'image files, folders or glob patterns (quote globs)')
-    .requiredOption('-m, --model <model>', 'registry id (e.g. mobilenet_celeba_512), a model_299.pt checkpoint or an exported .onnx')
+    .option('-m, --model <model>', CHECKPOINT_HELP)
+    .addOption(modelPathOption())
     .option('-o, --out <dir>', 'output folder', 'segface-out')
     .option('-b, --batch <n>', 'images per forward pass', positiveInt('--batch'), 1)
     .addOption(new Option('--runtime <runtime>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
@@ -206,11 +232,17 @@ export function register(program: Command): void {
     .addOption(precisionOption())
     .addOption(new Option('--label-order <order>', 'numbering of written ids: native (SegFace/FaRL), celebamask (CelebAMask-HQ g_mask.py) or bisenet (face-parsing.PyTorch)').choices(['native', 'celebamask', 'bisenet']).default('native'))
     .addOption(new Option('--outputs <list>', `comma-separated subset of ${OUTPUT_KINDS.join(',')} or all`).argParser(parseOutputs).default(DEFAULT_OUTPUTS, DEFAULT_OUTPUTS.join(',')))
-    .option('--max-pixels <n>', 'refuse images with more pixels than this', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
+    .option('--max-pixels <n>', 'refuse images with more pixels than this (same default as serve)', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .option('--resolution <n>', 'input size for checkpoints that are not registry ids (default 512)', positiveInt('--resolution'))
     .option('--cache-dir <dir>', 'model cache folder (default $SEGFACE_CACHE or $XDG_CACHE_HOME/segface/models)')
     .option('--offline', 'never download; use only cached models (also HF_HUB_OFFLINE=1 / SEGFACE_OFFLINE=1)')
-    .action(async (inputs: string[], opts: ParseCommandOptions) => {
+    .option('-r, --recursive', 'folders: also the images in their sub-folders')
+    .option('--keep-structure', 'write each image\'s outputs under the same sub-folder of --out as it has below its input folder (default: one flat folder, name-2, name-3 for repeated names)')
+    .option('--progress', 'progress bar (default: when stderr is a terminal)')
+    .option('--no-progress', 'no progress bar: one line per image')
+    .option('--overwrite', 'replace existing output files (an input is never replaced)')
+    .action(async (inputs: string[], raw: ParseCommandOptions & { model_path?: string }) => {
+      const opts = { ...raw, model: checkpointFlag(raw, 'parse') };
       // Ctrl-C mid-write must not leave temporaries in the output folder.
       for (const sig of ['SIGINT', 'SIGTERM'] as const) {
         process.once(sig, () => { removeLiveTemps(); process.stderr.write(`\nsegface: interrupted\n`); process.exit(130); });

@@ -4,6 +4,8 @@ import { createApp, DEFAULT_LIMITS } from '../service/app.js';
 import { openServedModel, warmUp } from '../service/open-model.js';
 import { webAssets } from '../service/web-assets.js';
 import { UserError } from '../errors.js';
+import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
+import { ORT_WEB_MISSING, ortWebDir } from '../service/web-routes.js';
 import type { Precision } from '../engine/torch/precision.js';
 import { precisionOption } from './precision-option.js';
 
@@ -14,7 +16,7 @@ const positive = (name: string, integer = true) => (v: string) => {
 };
 
 interface ServeOptions {
-  model: string; port: number; host: string; resolution?: number; threads?: number; device?: 'cpu' | 'cuda'; runtime?: 'onnx' | 'torch'; precision?: Precision;
+  model?: string; model_path?: string; port: number; host: string; resolution?: number; threads?: number; device?: 'cpu' | 'cuda'; runtime?: 'onnx' | 'torch'; precision?: Precision;
   maxUploadMb: number; maxPixels: number; queue: number; concurrency: number; timeout: number;
   cacheDir?: string; offline?: boolean;
 }
@@ -23,7 +25,8 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('HTTP service (POST /parse, GET /classes, GET /healthz) and a web page at / for one model')
-    .requiredOption('-m, --model <id|path>', 'registry id, model_299.pt, exported .onnx or fixture folder')
+    .option('-m, --model <id|path>', CHECKPOINT_HELP)
+    .addOption(modelPathOption())
     .option('-p, --port <n>', 'port', (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`--port must be 0…65535, got '${v}'`); return n; }, 8080)
     .option('--host <addr>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('-r, --resolution <n>', 'input size for checkpoints (default: the model\'s)', positive('--resolution'))
@@ -40,7 +43,8 @@ export function register(program: Command): void {
     .option('--offline', 'never download; use only cached checkpoints')
     .action(async (o: ServeOptions) => {
       if (o.concurrency > o.queue) throw new UserError(`--concurrency ${o.concurrency} is larger than --queue ${o.queue}`);
-      const served = await openServedModel(o.model, { resolution: o.resolution, threads: o.threads, device: o.device, runtime: o.runtime, precision: o.precision, cacheDir: o.cacheDir, offline: o.offline });
+      const model = checkpointFlag(o, 'serve');
+      const served = await openServedModel(model, { resolution: o.resolution, threads: o.threads, device: o.device, runtime: o.runtime, precision: o.precision, cacheDir: o.cacheDir, offline: o.offline });
       process.stderr.write(`segface serve: ${served.parser.modelId} (${served.parser.resolution}×${served.parser.resolution}); warming up…\n`);
       await warmUp(served.parser);
       const app = await createApp({
@@ -59,6 +63,7 @@ export function register(program: Command): void {
         throw new UserError(`cannot listen on ${o.host}:${o.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
       process.stderr.write(`segface serve: listening on ${address} (page at ${address}/)\n`);
+      if (!ortWebDir()) process.stderr.write(`segface serve: note: ${ORT_WEB_MISSING}\n`);
       const stop = () => { void app.close().then(() => served.parser.dispose()).finally(() => process.exit(0)); };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

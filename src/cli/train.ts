@@ -3,8 +3,9 @@
 // is imported only when the command runs, so the rest of the CLI works without libtorch.
 import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
+import { trainBackbone } from './model-flags.js';
 import { parseMilestones } from '../train/schedule.js';
-import type { TrainConfig, TrainDataset } from '../train/config.js';
+import { HEAD_OF_BACKBONE, type TrainConfig, type TrainDataset } from '../train/config.js';
 
 function num(name: string, opts: { int?: boolean; min?: number } = {}) {
   return (v: string): number => {
@@ -23,7 +24,8 @@ interface RawOpts {
   loss: TrainConfig['loss']; consensus_alpha: number; consensus_beta: number; consensus_reduce_pixel: 'idx' | 'all';
   consensus_reduce_pixel_kl: 'idx' | 'all'; consensus_blobs: 'class' | 'components'; val_interval: number;
   init?: string; seed: number; max_iters: number; max_val_images: number; threads: number; progress?: boolean;
-  weight_decay: number;
+  weight_decay: number; dist_backend?: 'gloo' | 'nccl'; dist_timeout?: number;
+  nproc_per_node?: number; nnodes?: number; node_rank?: number; master_addr?: string; master_port?: number;
 }
 
 export function toConfig(o: RawOpts): TrainConfig {
@@ -43,7 +45,24 @@ export function toConfig(o: RawOpts): TrainConfig {
     consensusBlobs: o.consensus_blobs, valInterval: o.val_interval, init: o.init, seed: o.seed,
     maxIters: o.max_iters, maxValImages: o.max_val_images, threads: o.threads,
     progress: o.progress ?? !!process.stderr.isTTY,
+    distBackend: o.dist_backend, distTimeoutS: o.dist_timeout,
   };
+}
+
+async function launchWorkers(raw: RawOpts): Promise<number> {
+  if (process.env.WORLD_SIZE !== undefined) {
+    throw new UserError('--nproc_per_node / --nnodes start the built-in launcher; under torchrun give them to torchrun instead');
+  }
+  const nnodes = raw.nnodes ?? 1;
+  const nodeRank = raw.node_rank ?? 0;
+  const masterPort = raw.master_port ?? 29500;
+  if (nodeRank >= nnodes) throw new UserError(`--node_rank ${nodeRank} is not below --nnodes ${nnodes}`);
+  if (masterPort > 65535) throw new UserError(`--master_port ${masterPort} is not a TCP port`);
+  const { launch, workerArgv } = await import('../train/distributed/launch.js');
+  return launch({
+    nprocPerNode: raw.nproc_per_node ?? 1, nnodes, nodeRank, masterAddr: raw.master_addr ?? '127.0.0.1', masterPort,
+    workerArgs: workerArgv(process.argv.slice(1)),
+  });
 }
 
 export function register(program: Command): void {
@@ -53,8 +72,8 @@ export function register(program: Command): void {
     .option('--ckpt_path <dir>', 'checkpoint folder under LOG_PATH', 'ckpts')
     .option('--expt_name <name>', 'experiment name (sub-folder of --ckpt_path)', 'segface')
     .addOption(new Option('--dataset <name>', 'training set').choices(['celebamask_hq', 'lapa', 'helen', 'synthetic']).default('celebamask_hq'))
-    .addOption(new Option('--backbone <head>', 'SegFace head (class set)').choices(['segface_celeb', 'segface_lapa', 'segface_helen']).default('segface_celeb'))
-    .option('--model <backbone>', 'backbone network: swin_base, swinv2_base/small/tiny, convnext_base/small/tiny, mobilenet, efficientnet, resnet', 'swin_base')
+    .addOption(new Option('--backbone <head>', 'SegFace head (class set)').choices(Object.keys(HEAD_OF_BACKBONE)).default('segface_celeb'))
+    .option('--model <backbone>', 'backbone network: swin_base, swinv2_base/small/tiny, convnext_base/small/tiny, mobilenet, efficientnet, resnet (official flag; a checkpoint to start from is --init)', trainBackbone, 'swin_base')
     .option('--lr <x>', 'AdamW learning rate', num('lr', { min: 0 }), 1e-4)
     .option('--weight_decay <x>', 'AdamW weight decay', num('weight_decay', { min: 0 }), 1e-5)
     .option('--lr_schedule <epochs>', 'MultiStepLR milestones (gamma 0.1), comma-separated', '80,200')
@@ -82,7 +101,18 @@ export function register(program: Command): void {
     .option('--threads <n>', 'libtorch intra-op threads (0 = all cores)', num('threads', { int: true, min: 0 }), 0)
     .option('--progress', 'show the progress bar (default: when stderr is a terminal)')
     .option('--no-progress', 'no progress bar')
+    .addOption(new Option('--dist_backend <b>', 'under torchrun: c10d backend (default gloo on CPU, nccl with --device cuda)').choices(['gloo', 'nccl']))
+    .option('--dist_timeout <s>', 'under torchrun: rendezvous and collective timeout in seconds', num('dist_timeout', { min: 1 }), 1800)
+    .option('--nproc_per_node <n>', 'built-in launcher: start n training processes here (as torchrun --nproc_per_node)', num('nproc_per_node', { int: true, min: 1 }))
+    .option('--nnodes <n>', 'built-in launcher: machines in the run', num('nnodes', { int: true, min: 1 }))
+    .option('--node_rank <k>', 'built-in launcher: this machine\'s index (0 hosts the rendezvous)', num('node_rank', { int: true, min: 0 }), 0)
+    .option('--master_addr <host>', 'built-in launcher: address of node 0', '127.0.0.1')
+    .option('--master_port <port>', 'built-in launcher: rendezvous port on node 0', num('master_port', { int: true, min: 1 }), 29500)
     .action(async (raw: RawOpts) => {
+      if (raw.nproc_per_node !== undefined || raw.nnodes !== undefined) {
+        process.exitCode = await launchWorkers(raw);
+        return;
+      }
       const { runTraining } = await import('../train/trainer.js');
       const r = await runTraining(toConfig(raw));
       if (r.interrupted) process.exitCode = 130;

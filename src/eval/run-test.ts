@@ -8,14 +8,13 @@ import { writeFileAtomic } from '../image/write-files.js';
 import { openSplit } from '../data/datasets.js';
 import { DataLoader } from '../data/loader.js';
 import { envVar } from '../data/root.js';
+import { HEAD_KINDS, HEADS } from '../model/classes.js';
 import type { DatasetName, Split } from '../data/types.js';
 import { evaluate, type Predictor } from './evaluate.js';
 import { longTailRows, longTailTable, officialLines } from './report.js';
 
 /** Head each official --backbone value builds, and the dataset it belongs to. */
-export const BACKBONES: Record<string, DatasetName> = {
-  segface_celeb: 'celebamask_hq', segface_lapa: 'lapa', segface_helen: 'helen',
-};
+export const BACKBONES: Record<string, DatasetName> = Object.fromEntries(HEAD_KINDS.map((h) => [HEADS[h].backbone, HEADS[h].dataset as DatasetName]));
 
 export interface TestOptions {
   dataset: DatasetName;

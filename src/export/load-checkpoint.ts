@@ -9,6 +9,7 @@ import { readStateDictFile } from '../io/files.js';
 import type { StateDict } from '../io/host-tensor.js';
 import type { HeadKind } from '../model/classes.js';
 import { fromCheckpoint } from '../model/from-checkpoint.js';
+import { checkResolution } from '../model/resolution.js';
 import { loadFixtureModel } from '../model/parity.js';
 import type { SegFace } from '../model/segface.js';
 
@@ -25,10 +26,6 @@ export interface BoundModel {
 export interface BindOptions extends ResolveOptions {
   /** Input size; default: the registry entry's, the fixture's, else 512. */
   resolution?: number;
-}
-
-function checkResolution(r: number): void {
-  if (!Number.isInteger(r) || r <= 0 || r % 32 !== 0) throw new UserError(`resolution ${r} is not a positive multiple of 32`);
 }
 
 export function isFixtureFolder(spec: string): boolean {

@@ -1,7 +1,6 @@
-// Class tables. Output channel c of a head = decoder token c = label value c in its dataset.
-// (Token names mirror left/right relative to the labels; only the index matters, spec §5.2.)
-
-export type HeadKind = 'celeb' | 'lapa' | 'helen';
+// Class tables and the head registry. Output channel c of a head = decoder token c = label value
+// c in its dataset. (Token names mirror left/right relative to the labels; only the index
+// matters, spec §5.2.)
 
 /** CelebAMask-HQ, SegFace (FaRL) order: 19 classes. */
 export const CELEB_CLASSES = [
@@ -23,14 +22,6 @@ export const LAPA_TOKENS = [
   'background', 'face', 'leftbro', 'rightbro', 'lefteye', 'righteye', 'nose', 'upperlip', 'innermouth',
   'lowerlip', 'hair',
 ] as const;
-
-export function classNames(head: HeadKind): readonly string[] {
-  return head === 'celeb' ? CELEB_CLASSES : LAPA_CLASSES;
-}
-
-export function tokenNames(head: HeadKind): readonly string[] {
-  return head === 'celeb' ? CELEB_TOKENS : LAPA_TOKENS;
-}
 
 // ---- label orders and palette (for users' outputs; the model always predicts native order) ----
 
@@ -57,11 +48,72 @@ export const BISENET_ORDER = [
 /** Helen uses LaPa's 11 ids (bg, face, lb, rb, le, re, nose, ulip, imouth, llip, hair). */
 export const HELEN_CLASSES = LAPA_CLASSES;
 
-/** Class names in the given order (only CelebAMask-HQ heads have other orders). */
+export interface HeadSpec {
+  /** The dataset, for messages and titles. */
+  readonly title: string;
+  /** The official `--backbone` value that builds this head. */
+  readonly backbone: string;
+  /** The official `--dataset` value it is trained and tested on. */
+  readonly dataset: string;
+  /** Class names by label value (= output channel). */
+  readonly classes: readonly string[];
+  /** Decoder token names by output channel (the `face_decoder` keys). */
+  readonly tokens: readonly string[];
+  /** Class names by id in the other label orders this head has. */
+  readonly orders: Readonly<Partial<Record<Exclude<LabelOrder, 'native'>, readonly string[]>>>;
+  /** Whether the input is tanh-warped by five landmarks (spec §5.4). */
+  readonly landmarkWarp: boolean;
+}
+
+/** Every SegFace head. A new head is one row here; everything else derives from it. */
+export const HEADS = {
+  celeb: {
+    title: 'CelebAMask-HQ', backbone: 'segface_celeb', dataset: 'celebamask_hq', classes: CELEB_CLASSES, tokens: CELEB_TOKENS,
+    orders: { celebamask: CELEBAMASK_ORDER, bisenet: BISENET_ORDER }, landmarkWarp: false,
+  },
+  lapa: {
+    title: 'LaPa', backbone: 'segface_lapa', dataset: 'lapa', classes: LAPA_CLASSES, tokens: LAPA_TOKENS, orders: {}, landmarkWarp: true,
+  },
+  helen: {
+    title: 'Helen', backbone: 'segface_helen', dataset: 'helen', classes: HELEN_CLASSES, tokens: LAPA_TOKENS, orders: {}, landmarkWarp: false,
+  },
+} as const satisfies Record<string, HeadSpec>;
+
+export type HeadKind = keyof typeof HEADS;
+export const HEAD_KINDS = Object.keys(HEADS) as readonly HeadKind[];
+
+export function isHeadKind(s: string): s is HeadKind {
+  return Object.hasOwn(HEADS, s);
+}
+
+export function headSpec(head: HeadKind): HeadSpec {
+  return HEADS[head];
+}
+
+export function classNames(head: HeadKind): readonly string[] {
+  return headSpec(head).classes;
+}
+
+export function tokenNames(head: HeadKind): readonly string[] {
+  return headSpec(head).tokens;
+}
+
+/** The label orders a head has: native first. */
+export function labelOrdersOf(head: HeadKind): readonly LabelOrder[] {
+  return LABEL_ORDERS.filter((o) => o === 'native' || headSpec(head).orders[o] !== undefined);
+}
+
+/** Titles of the heads that have label order `order` (e.g. 'CelebAMask-HQ'). */
+export function headsWithOrder(order: LabelOrder): string {
+  return HEAD_KINDS.filter((h) => labelOrdersOf(h).includes(order)).map((h) => headSpec(h).title).join(', ');
+}
+
+/** Class names in the given order (only some heads have orders besides native). */
 export function orderedClassNames(head: HeadKind, order: LabelOrder): readonly string[] {
   if (order === 'native') return classNames(head);
-  if (head !== 'celeb') throw new Error(`label order '${order}' exists only for CelebAMask-HQ models, not ${head}`);
-  return order === 'celebamask' ? CELEBAMASK_ORDER : BISENET_ORDER;
+  const names = headSpec(head).orders[order];
+  if (!names) throw new Error(`label order '${order}' exists only for ${headsWithOrder(order)} models, not ${head}`);
+  return names;
 }
 
 /** lut[nativeId] = id in `order` (a permutation; identity for 'native'). */
@@ -96,9 +148,32 @@ export const PALETTE: Readonly<Record<string, readonly [number, number, number]>
   neck_l: [0, 51, 0], neck: [255, 153, 51], cloth: [0, 204, 0],
 };
 
+/** A class's colour; grey for a name the palette lacks. */
+export function colorOf(name: string): readonly [number, number, number] {
+  return PALETTE[name] ?? [128, 128, 128];
+}
+
+/** The class names of one head, as a union type (from HEADS). */
+export type ClassNameOf<H extends HeadKind> = (typeof HEADS)[H]['classes'][number];
+/** Any SegFace class name: a typo such as `mask('hiar')` fails at compile time. */
+export type ClassName = ClassNameOf<HeadKind>;
+
+/** One row of a class table: id in some label order, name, palette colour. */
+export interface ClassInfo {
+  /** Id in the table's label order. */
+  id: number;
+  name: ClassName;
+  color: readonly [number, number, number];
+}
+
+/** The class table of a head in a label order. */
+export function classTable(head: HeadKind, order: LabelOrder = 'native'): ClassInfo[] {
+  return orderedClassNames(head, order).map((name, id) => ({ id, name: name as ClassName, color: colorOf(name) }));
+}
+
 /** Flat RGB palette indexed by id in `names` order ([3·n]). */
 export function paletteFor(names: readonly string[]): Uint8Array {
   const p = new Uint8Array(names.length * 3);
-  names.forEach((n, i) => p.set(PALETTE[n] ?? [128, 128, 128], i * 3));
+  names.forEach((n, i) => p.set(colorOf(n), i * 3));
   return p;
 }

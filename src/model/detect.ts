@@ -3,11 +3,14 @@
 // so trying every candidate is cheap and never guesses from key patterns.
 import type { StateDict } from '../io/host-tensor.js';
 import { buildSegFace } from './build.js';
-import type { HeadKind } from './classes.js';
+import { HEAD_KINDS, HEADS, type HeadKind } from './classes.js';
 import { MODEL_NAMES, type ModelName } from './registry.js';
 import type { SegFace } from './segface.js';
 
 export interface Detected { model: ModelName; head: HeadKind; net: SegFace }
+
+/** Heads with different state dicts (Helen's has LaPa's tokens: the file cannot tell them apart). */
+const DISTINCT_HEADS = HEAD_KINDS.filter((h, i) => HEAD_KINDS.findIndex((k) => HEADS[k].tokens === HEADS[h].tokens) === i);
 
 function score(net: SegFace, sd: StateDict): { exact: boolean; overlap: number } {
   let overlap = 0, n = 0;
@@ -27,7 +30,7 @@ function score(net: SegFace, sd: StateDict): { exact: boolean; overlap: number }
  */
 export function detectModel(sd: StateDict, resolution: number): Detected & { exact: boolean } {
   let best: (Detected & { exact: boolean; overlap: number }) | undefined;
-  for (const head of ['celeb', 'lapa'] as const) {
+  for (const head of DISTINCT_HEADS) {
     for (const model of MODEL_NAMES) {
       const net = buildSegFace({ model, head, resolution });
       const s = score(net, sd);

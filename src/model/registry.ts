@@ -1,14 +1,9 @@
 // The released SegFace checkpoints (Hugging Face `kartiknarayan/SegFace`, README@9416628):
 // id → `--model` value, head, resolution and the file inside the hub repository.
 import type { HeadKind } from './classes.js';
+import type { ModelName } from './backbones/table.js';
 
-/** Every value the official `--model` flag accepts. */
-export const MODEL_NAMES = [
-  'swin_base', 'swinv2_base', 'swinv2_small', 'swinv2_tiny',
-  'convnext_base', 'convnext_small', 'convnext_tiny',
-  'mobilenet', 'efficientnet', 'resnet',
-] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
+export { MODEL_NAMES, isModelName, type ModelName } from './backbones/table.js';
 
 export interface RegistryEntry {
   readonly id: string;
@@ -45,8 +40,4 @@ export const REGISTRY: readonly RegistryEntry[] = [
 
 export function findEntry(id: string): RegistryEntry | undefined {
   return REGISTRY.find((e) => e.id === id);
-}
-
-export function isModelName(s: string): s is ModelName {
-  return (MODEL_NAMES as readonly string[]).includes(s);
 }

@@ -4,7 +4,7 @@
 // linear_fuse) so declarations() enumerates the official state_dict keys in order.
 import type { Ctx, TensorLike } from '../engine/ops.js';
 import { UserError } from '../errors.js';
-import { tokenNames, type HeadKind } from './classes.js';
+import { headSpec, tokenNames, type HeadKind } from './classes.js';
 import { Conv2d } from './layers.js';
 import { Module } from './module.js';
 import { ModuleList } from './module-list.js';
@@ -63,8 +63,9 @@ export class SegFace extends Module {
   /** x [B,3,R,R] normalised RGB → logits [B,numClasses,R,R] (R a multiple of 32). */
   forward<T extends TensorLike>(ctx: Ctx<T>, x: T, opts: SegFaceOptions<T> = {}): T {
     const [b, , r] = x.shape as [number, number, number, number];
-    const grids = this.head === 'lapa' ? opts.warpGrids : undefined;
-    const landmarks = this.head === 'lapa' && !grids ? opts.landmarks : undefined;
+    const warps = headSpec(this.head).landmarkWarp;
+    const grids = warps ? opts.warpGrids : undefined;
+    const landmarks = warps && !grids ? opts.landmarks : undefined;
     if (grids && !ctx.ops.gridSample) throw new UserError(`the ${ctx.ops.backend} engine has no gridSample; pass landmarks instead of warpGrids`);
     if (grids) x = ctx.ops.gridSample!(x, grids.input);
     else if (landmarks) x = gridSampleHost(ctx, x, tanhWarpGrid(landmarks, b, r), r, r);

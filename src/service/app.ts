@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import multipart from '@fastify/multipart';
 import type { FaceParser } from '../api/face-parser.js';
 import { UserError } from '../errors.js';
-import { readImage } from '../image/read.js';
+import { DEFAULT_MAX_PIXELS, readImage } from '../image/read.js';
 import { Admission } from './admission.js';
 import { multipartProblem } from './multipart-errors.js';
 import { trackRequest, type Lifecycle } from './request-lifecycle.js';
@@ -30,7 +30,7 @@ export interface ServiceLimits {
 
 export const DEFAULT_LIMITS: ServiceLimits = {
   maxUploadBytes: 20 * 1024 * 1024,
-  maxPixels: 40_000_000,
+  maxPixels: DEFAULT_MAX_PIXELS, // the same default as `segface parse` and the library
   capacity: 16,
   concurrency: 1,
   timeoutMs: 60_000,
@@ -146,9 +146,7 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
     const res = r!;
     const size = `${res.width}x${res.height}`;
     if (format === 'json') {
-      const s = res.summary();
-      const color = new Map(res.classes.map((c) => [c.id, c.color]));
-      return { type: 'application/json', size, body: { ...s, classes: s.classes.map((c) => ({ ...c, color: color.get(c.id) })) } };
+      return { type: 'application/json', size, body: res.summary() }; // every class, with its colour
     }
     const png = format === 'labels' ? await res.toPNG() : format === 'overlay' ? await res.overlayPNG() : await res.colorPNG();
     return { type: 'image/png', size, body: png };

@@ -2,6 +2,7 @@
 // defaults of train.py / config.py at SegFace@9416628, plus this port's additions).
 import type { ConsensusOptions } from './blob-plan.js';
 import type { LossKind } from './losses.js';
+import { HEAD_KINDS, HEADS, type HeadKind } from '../model/classes.js';
 
 export type TrainDataset = 'celebamask_hq' | 'lapa' | 'helen' | 'synthetic';
 
@@ -10,7 +11,7 @@ export interface TrainConfig {
   exptName: string;
   dataset: TrainDataset;
   /** segface_celeb | segface_lapa | segface_helen: which head (19 or 11 classes). */
-  backbone: 'segface_celeb' | 'segface_lapa' | 'segface_helen';
+  backbone: OfficialBackbone;
   /** --model: the backbone network (mobilenet, swin_base, ...). */
   model: string;
   lr: number;
@@ -42,6 +43,12 @@ export interface TrainConfig {
   threads: number;
   /** Show the progress bar (default: when stderr is a TTY). */
   progress: boolean;
+  /** Under torchrun (WORLD_SIZE set): the c10d backend (default gloo on CPU, nccl on CUDA). */
+  distBackend?: 'gloo' | 'nccl';
+  /** Under torchrun: rendezvous and collective timeout in seconds (default 1800, PyTorch's). */
+  distTimeoutS?: number;
 }
 
-export const HEAD_OF_BACKBONE = { segface_celeb: 'celeb', segface_lapa: 'lapa', segface_helen: 'helen' } as const;
+/** The official --backbone values (segface_celeb, …) → the head each builds. */
+export const HEAD_OF_BACKBONE = Object.fromEntries(HEAD_KINDS.map((h) => [HEADS[h].backbone, h])) as Readonly<Record<OfficialBackbone, HeadKind>>;
+export type OfficialBackbone = (typeof HEADS)[HeadKind]['backbone'];

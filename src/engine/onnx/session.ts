@@ -24,6 +24,9 @@ export interface SessionOptions {
 export interface OnnxSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Declared shapes, by input and output (symbolic dims as their names); [] for non-tensors. */
+  readonly inputShapes: readonly (readonly (number | string)[])[];
+  readonly outputShapes: readonly (readonly (number | string)[])[];
   /** @internal */
   readonly inner: unknown;
 }
@@ -60,7 +63,8 @@ export async function createSession(bytes: Uint8Array, opts: SessionOptions = {}
   } catch (e) {
     throw new Error(`ONNX Runtime could not load the model (${bytes.byteLength} bytes): ${(e as Error).message}`);
   }
-  return { inputNames: [...s.inputNames], outputNames: [...s.outputNames], inner: s };
+  const shapes = (m: readonly ort.InferenceSession.ValueMetadata[]) => m.map((v) => (v.isTensor ? [...v.shape] : []));
+  return { inputNames: [...s.inputNames], outputNames: [...s.outputNames], inputShapes: shapes(s.inputMetadata), outputShapes: shapes(s.outputMetadata), inner: s };
 }
 
 function dtypeOf(data: InputData): ort.Tensor.Type {

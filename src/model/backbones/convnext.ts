@@ -48,6 +48,9 @@ class CNBlock extends Layer {
 
 export class ConvNeXt extends Backbone {
   readonly tapChannels: readonly number[];
+  /** Stage outputs at strides 4, 8, 16, 32 (the downsampling layers sit between). */
+  protected readonly tapIndices = [1, 3, 5, 7];
+  protected readonly stages: readonly Layer[];
   private readonly features: Sequential;
   constructor(variant: ConvNextVariant) {
     super();
@@ -72,14 +75,7 @@ export class ConvNeXt extends Backbone {
       }
     });
     this.features = this.add(0, new Sequential(items));
+    this.stages = this.features.items;
     // 1 = avgpool: no keys, output unused by SegFace.
-  }
-  forward<T extends TensorLike>(ctx: Ctx<T>, x: T): T[] {
-    const taps: T[] = [];
-    this.features.items.forEach((m, i) => {
-      x = m.forward(ctx, x);
-      if (i % 2 === 1) taps.push(x); // stage outputs at strides 4, 8, 16, 32
-    });
-    return taps;
   }
 }

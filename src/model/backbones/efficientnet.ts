@@ -4,7 +4,7 @@
 // torchvision does (rate · block_id / total); the classifier's dropout is not part of features.
 import type { Ctx, TensorLike } from '../../engine/ops.js';
 import { Layer, Sequential } from '../module.js';
-import { FeaturesBackbone, linearDropRate } from './backbone.js';
+import { Backbone, linearDropRate } from './backbone.js';
 import { convBnAct, SqueezeExcitation, type BnConfig } from './conv-norm-act.js';
 
 const BN: BnConfig = { eps: 1e-3, momentum: 0.1 };
@@ -54,12 +54,13 @@ class EfficientBlock extends Layer {
   }
 }
 
-export class EfficientNetV2M extends FeaturesBackbone {
+export class EfficientNetV2M extends Backbone {
   readonly tapChannels = [48, 80, 176, 1280] as const;
   protected readonly tapIndices = [2, 3, 5, 8];
+  protected readonly stages: Layer[] = [];
   constructor() {
     super();
-    this.items.push(convBnAct(3, V2_M[0]![4], 3, 2, BN, 'silu'));
+    this.stages.push(convBnAct(3, V2_M[0]![4], 3, 2, BN, 'silu'));
     const total = V2_M.reduce((s, r) => s + r[6], 0);
     let id = 0;
     for (const [kind, expand, k, stride, inC, outC, n] of V2_M) {
@@ -68,9 +69,9 @@ export class EfficientNetV2M extends FeaturesBackbone {
         const rate = linearDropRate(STOCHASTIC_DEPTH, id++, total);
         blocks.push(new EfficientBlock(kind, expand, k, i === 0 ? stride : 1, i === 0 ? inC : outC, outC, rate));
       }
-      this.items.push(new Sequential(blocks));
+      this.stages.push(new Sequential(blocks));
     }
-    this.items.push(convBnAct(V2_M[V2_M.length - 1]![5], LAST_CHANNEL, 1, 1, BN, 'silu'));
-    this.items.forEach((m, i) => this.add(i, m));
+    this.stages.push(convBnAct(V2_M[V2_M.length - 1]![5], LAST_CHANNEL, 1, 1, BN, 'silu'));
+    this.stages.forEach((m, i) => this.add(i, m));
   }
 }

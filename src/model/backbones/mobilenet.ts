@@ -3,7 +3,7 @@
 // BatchNorm eps 0.001 / momentum 0.01; no stochastic depth or dropout inside `features`.
 import type { Ctx, TensorLike } from '../../engine/ops.js';
 import { Layer, Sequential } from '../module.js';
-import { FeaturesBackbone } from './backbone.js';
+import { Backbone } from './backbone.js';
 import { convBnAct, makeDivisible, SqueezeExcitation, type BnConfig } from './conv-norm-act.js';
 
 const BN: BnConfig = { eps: 0.001, momentum: 0.01 };
@@ -48,14 +48,15 @@ class InvertedResidual extends Layer {
   }
 }
 
-export class MobileNetV3Large extends FeaturesBackbone {
+export class MobileNetV3Large extends Backbone {
   readonly tapChannels = [24, 40, 112, 960] as const;
   protected readonly tapIndices = [3, 6, 12, 16];
+  protected readonly stages: Layer[] = [];
   constructor() {
     super();
-    this.items.push(convBnAct(3, 16, 3, 2, BN, 'hardswish'));
-    for (const row of LARGE) this.items.push(new InvertedResidual(row));
-    this.items.push(convBnAct(160, 960, 1, 1, BN, 'hardswish'));
-    this.items.forEach((m, i) => this.add(i, m));
+    this.stages.push(convBnAct(3, 16, 3, 2, BN, 'hardswish'));
+    for (const row of LARGE) this.stages.push(new InvertedResidual(row));
+    this.stages.push(convBnAct(160, 960, 1, 1, BN, 'hardswish'));
+    this.stages.forEach((m, i) => this.add(i, m));
   }
 }

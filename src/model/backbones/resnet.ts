@@ -6,7 +6,7 @@ import type { Ctx, TensorLike } from '../../engine/ops.js';
 import { BatchNorm2d, Conv2d } from '../layers.js';
 import { init } from '../init.js';
 import { Layer, Sequential } from '../module.js';
-import { Backbone } from './backbone.js';
+import { Backbone, type Stage } from './backbone.js';
 
 const conv = (inC: number, outC: number, k: number, stride = 1): Conv2d =>
   new Conv2d(inC, outC, k, { stride, padding: (k - 1) >> 1, bias: false, weightInit: init.kaimingNormalFanOut });
@@ -43,14 +43,24 @@ const DEPTHS = { resnet101: [3, 4, 23, 3] } as const;
 
 export class ResNet extends Backbone {
   readonly tapChannels = [256, 512, 1024, 2048] as const;
+  /** Stem, then layer1..4: the taps are the four layers' outputs. */
+  protected readonly tapIndices = [1, 2, 3, 4];
+  protected readonly stages: Stage[];
   private readonly conv1: Conv2d;
   private readonly bn1: BatchNorm2d;
-  private readonly layers: Sequential[] = [];
   constructor(variant: keyof typeof DEPTHS = 'resnet101') {
     super();
     this.conv1 = this.add(0, new Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false, weightInit: init.kaimingNormalFanOut }));
     this.bn1 = this.add(1, new BatchNorm2d(64));
     // 2 = ReLU, 3 = MaxPool: no keys.
+    const stem: Stage = {
+      forward: <T extends TensorLike>(ctx: Ctx<T>, x: T): T => {
+        const F = ctx.ops;
+        x = F.relu(this.bn1.forward(ctx, this.conv1.forward(ctx, x))); // [B,64,R/2,R/2]
+        return F.maxPool2d(x, 3, 2, 1); // [B,64,R/4,R/4]
+      },
+    };
+    this.stages = [stem];
     let inC = 64;
     DEPTHS[variant].forEach((n, li) => {
       const width = 64 << li;
@@ -59,15 +69,7 @@ export class ResNet extends Backbone {
         blocks.push(new Bottleneck(inC, width, b === 0 && li > 0 ? 2 : 1));
         inC = width * 4;
       }
-      this.layers.push(this.add(4 + li, new Sequential(blocks)));
+      this.stages.push(this.add(4 + li, new Sequential(blocks)));
     });
-  }
-  forward<T extends TensorLike>(ctx: Ctx<T>, x: T): T[] {
-    const F = ctx.ops;
-    x = F.relu(this.bn1.forward(ctx, this.conv1.forward(ctx, x))); // [B,64,R/2,R/2]
-    x = F.maxPool2d(x, 3, 2, 1); // [B,64,R/4,R/4]
-    const taps: T[] = [];
-    for (const layer of this.layers) taps.push((x = layer.forward(ctx, x)));
-    return taps;
   }
 }

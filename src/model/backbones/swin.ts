@@ -4,7 +4,7 @@
 import type { Ctx, TensorLike } from '../../engine/ops.js';
 import { Conv2d, LayerNorm } from '../layers.js';
 import { Layer, Module, Sequential } from '../module.js';
-import { Backbone, linearDropRate } from './backbone.js';
+import { Backbone, linearDropRate, type Stage } from './backbone.js';
 import { PatchMerging, SwinBlock } from './swin-block.js';
 
 export type SwinVariant = 'swin_base' | 'swinv2_base' | 'swinv2_small' | 'swinv2_tiny';
@@ -71,6 +71,9 @@ class SwinFeatures extends Module {
 
 export class SwinBackbone extends Backbone {
   readonly tapChannels: readonly number[];
+  /** [embed, stage1, merge, stage2, merge, stage3, merge, stage4]: the four stage outputs. */
+  protected readonly tapIndices = [1, 3, 5, 7];
+  protected readonly stages: readonly Stage[];
   readonly features: SwinFeatures;
   /** torchvision's final `norm` (backbone.1): loaded, never run. */
   readonly norm: LayerNorm;
@@ -79,21 +82,14 @@ export class SwinBackbone extends Backbone {
     super();
     this.tapChannels = [0, 1, 2, 3].map((s) => cfg.embedDim * 2 ** s);
     this.features = this.add(0, new SwinFeatures(cfg));
+    const { embed, stages, merges } = this.features;
+    this.stages = [embed, ...stages.flatMap((st, s) => (s < 3 ? [st, merges[s]!] : [st]))];
     this.norm = this.add(1, new LayerNorm(cfg.embedDim * 8, 1e-5));
   }
 
-  /** x [B,3,R,R] → four taps [B, C·2^s, R/2^(s+2), R/2^(s+2)] (NCHW). */
-  forward<T extends TensorLike>(ctx: Ctx<T>, x: T): T[] {
-    const F = ctx.ops;
-    const { embed, stages, merges } = this.features;
-    let h = embed.forward(ctx, x); // NHWC
-    const taps: T[] = [];
-    for (let s = 0; s < 4; s++) {
-      h = stages[s]!.forward(ctx, h);
-      taps.push(F.permute(h, [0, 3, 1, 2]));
-      if (s < 3) h = merges[s]!.forward(ctx, h);
-    }
-    return taps;
+  /** Stage outputs are NHWC; taps [B, C·2^s, R/2^(s+2), R/2^(s+2)] are NCHW. */
+  protected override tap<T extends TensorLike>(ctx: Ctx<T>, x: T): T {
+    return ctx.ops.permute(x, [0, 3, 1, 2]);
   }
 }
 

@@ -9,6 +9,11 @@ import { loadSegmenter, type LoadOptions } from './load-model.js';
 import type { FetchBytesOptions } from '../hub/fetch-bytes.js';
 import { ParseResult, type ClassInfo } from './result.js';
 import type { Segmenter } from './segmenter.js';
+import { FaceStage, type FaceOptions } from './face-stage.js';
+import type { DetectedFace } from '../face/detector.js';
+import type { FaceLike } from '../face/parse-faces.js';
+
+export type { FaceOptions } from './face-stage.js';
 
 export interface FaceParserOptions extends LoadOptions {
   /** Numbering of the returned labels (default 'native', the model's own). */
@@ -30,8 +35,9 @@ export class FaceParser {
   private readonly channelOf: Uint8Array;
   private segmenter: Segmenter | null;
   private readonly download?: FetchBytesOptions;
+  private faceStage?: FaceStage;
 
-  private constructor(segmenter: Segmenter, readonly labelOrder: LabelOrder, private readonly maxPixels?: number, download?: FetchBytesOptions) {
+  private constructor(segmenter: Segmenter, readonly labelOrder: LabelOrder, private readonly maxPixels?: number, download?: FetchBytesOptions, private readonly threads?: number) {
     this.segmenter = segmenter;
     this.classes = classTable(segmenter.head, labelOrder);
     this.lut = labelLut(segmenter.head, labelOrder);
@@ -54,12 +60,17 @@ export class FaceParser {
       await seg.dispose();
       throw new UserError(`label order '${order}' exists only for ${headsWithOrder(order)} models; ${seg.modelId} is a ${seg.head} model`);
     }
-    return new FaceParser(seg, order, opts.maxPixels, opts.download);
+    return new FaceParser(seg, order, opts.maxPixels, opts.download, opts.threads);
   }
 
   /** Wraps an already opened segmenter (e.g. a custom engine). */
-  static fromSegmenter(seg: Segmenter, opts: { labelOrder?: LabelOrder; maxPixels?: number; download?: FetchBytesOptions } = {}): FaceParser {
-    return new FaceParser(seg, opts.labelOrder ?? 'native', opts.maxPixels, opts.download);
+  static fromSegmenter(seg: Segmenter, opts: { labelOrder?: LabelOrder; maxPixels?: number; download?: FetchBytesOptions; threads?: number } = {}): FaceParser {
+    return new FaceParser(seg, opts.labelOrder ?? 'native', opts.maxPixels, opts.download, opts.threads);
+  }
+
+  private faces(): FaceStage {
+    this.faceStage ??= new FaceStage(this.seg, this.threads);
+    return this.faceStage;
   }
 
   private get seg(): Segmenter {
@@ -76,11 +87,29 @@ export class FaceParser {
     return readImage(input, { maxPixels: this.maxPixels, name, download: this.download });
   }
 
-  async parse(input: ImageInput, opts: { name?: string } = {}): Promise<ParseResult> {
+  /**
+   * One photo. By default the whole image is the face (pre-cropped faces, as the official code
+   * runs); `detect: true` finds every face, aligns each as the model was trained and pastes the
+   * labels back at full resolution (`result.faces`).
+   */
+  async parse(input: ImageInput, opts: { name?: string } & FaceOptions = {}): Promise<ParseResult> {
     const t0 = now();
     const img = await this.decode(input, opts.name);
-    const [r] = await this.parseImages([img], [now() - t0]);
+    const [r] = await this.parseImages([img], [now() - t0], opts);
     return r!;
+  }
+
+  /** The faces in a photo (highest score first), without parsing them. */
+  async detect(input: ImageInput, opts: Pick<FaceOptions, 'faces' | 'minFace' | 'detectThreshold'> & { name?: string } = {}): Promise<DetectedFace[]> {
+    const img = await this.decode(input, opts.name);
+    return this.faces().detect(img, opts);
+  }
+
+  /** Parses the faces at the given landmarks (five points each, as FaceParser.detect reports). */
+  async parseFaces(input: ImageInput, faces: readonly FaceLike[], opts: { name?: string; crops?: boolean } = {}): Promise<ParseResult> {
+    const t0 = now();
+    const img = await this.decode(input, opts.name);
+    return this.faces().parse(img, faces, { decodeMs: now() - t0, detectMs: 0 }, this.lut, this.labelOrder, this.classes, opts.crops);
   }
 
   /** Several inputs in one forward pass; rejects on the first input that cannot be decoded. */
@@ -96,8 +125,13 @@ export class FaceParser {
   }
 
   /** Runs decoded images through the network as one batch. */
-  async parseImages(imgs: readonly RgbImage[], decodeMs: readonly number[] = []): Promise<ParseResult[]> {
+  async parseImages(imgs: readonly RgbImage[], decodeMs: readonly number[] = [], opts: FaceOptions = {}): Promise<ParseResult[]> {
     if (imgs.length === 0) return [];
+    if (opts.detect) {
+      const out: ParseResult[] = [];
+      for (let i = 0; i < imgs.length; i++) out.push(await this.faces().detectAndParse(imgs[i]!, decodeMs[i] ?? 0, opts, this.lut, this.labelOrder, this.classes));
+      return out;
+    }
     const seg = this.seg;
     const r = seg.resolution, n = imgs.length, per = 3 * r * r;
     const t0 = now();
@@ -121,6 +155,8 @@ export class FaceParser {
   async dispose(): Promise<void> {
     const s = this.segmenter;
     this.segmenter = null;
+    await this.faceStage?.dispose();
+    this.faceStage = undefined;
     await s?.dispose();
   }
 }

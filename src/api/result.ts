@@ -6,6 +6,7 @@ import type { RgbImage } from '../image/read.js';
 import type { ClassInfo, ClassName, LabelOrder } from '../model/classes.js';
 import { VERSION } from '../version.js';
 import { Segmentation } from './segmentation.js';
+import type { FaceSummary, ParsedFace } from './face-result.js';
 
 export type { ClassInfo, ClassName };
 export type { CelebClassName, LapaClassName, Segment } from './segmentation.js';
@@ -16,6 +17,8 @@ export interface Timing {
   /** This image's share of its batch's inference time. */
   inferenceMs: number;
   postprocessMs: number;
+  /** Face detection, when faces were detected. */
+  detectMs?: number;
 }
 
 export interface ClassShare { id: number; name: ClassName; pixels: number; share: number; color: readonly [number, number, number] }
@@ -35,6 +38,8 @@ export interface Summary {
   timing: Timing;
   /** The segface version that wrote it. */
   version: string;
+  /** One entry per parsed face, highest score first (only when faces were detected or given). */
+  faces?: FaceSummary[];
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -53,6 +58,8 @@ export class ParseResult extends Segmentation {
     readonly resolution: number,
     readonly timing: Timing,
     soft?: { logits: SoftLogits; channelOf: ArrayLike<number> },
+    /** The faces parsed (detection on), highest score first; undefined for whole-image parsing. */
+    readonly faces?: readonly ParsedFace[],
   ) {
     super(labels, width, height, table, labelOrder, soft);
   }
@@ -91,8 +98,12 @@ export class ParseResult extends Segmentation {
     return {
       input: this.image.name, width: this.width, height: this.height, model: this.modelId, resolution: this.resolution,
       labelOrder: this.labelOrder, present: classes.filter((c) => c.pixels > 0).map((c) => c.name), classes,
-      timing: { decodeMs: round1(t.decodeMs), preprocessMs: round1(t.preprocessMs), inferenceMs: round1(t.inferenceMs), postprocessMs: round1(t.postprocessMs) },
+      timing: {
+        decodeMs: round1(t.decodeMs), preprocessMs: round1(t.preprocessMs), inferenceMs: round1(t.inferenceMs), postprocessMs: round1(t.postprocessMs),
+        ...(t.detectMs !== undefined ? { detectMs: round1(t.detectMs) } : {}),
+      },
       version: VERSION,
+      ...(this.faces ? { faces: this.faces.map((f) => f.summary()) } : {}),
     };
   }
 }

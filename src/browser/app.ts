@@ -4,7 +4,9 @@ import { binaryMask, histogram, overlay } from '../image/label-pixels.js';
 import { writeZip } from '../io/zip.js';
 import type { RgbImage } from '../image/read.js';
 import { decodeBlob, decodeLabelPng, grabFrame } from './decode.js';
-import { classesOf, configureOrt, WebParser, type WebClass } from './web-parser.js';
+import { classesOf, configureOrt, WebParser, type WebClass, type WebFace } from './web-parser.js';
+import { drawFaces, ownersFromGeometry, renderFaceList } from './faces-view.js';
+import type { HeadKind } from '../model/classes.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const statusEl = $<HTMLDivElement>('status');
@@ -20,8 +22,13 @@ interface State {
   stem: string;
   server: { model: string; resolution: number; head: string } | null;
   parser: { key: string; parser: Promise<WebParser> } | null;
+  /** Detected faces, which face owns each pixel (1 + index, 0 none) and the one shown alone. */
+  faces: WebFace[] | null;
+  owner: Uint8Array | null;
+  only: number | null;
 }
-const st: State = { photo: null, labels: null, classes: [], hidden: new Set(), stem: 'photo', server: null, parser: null };
+const st: State = { photo: null, labels: null, classes: [], hidden: new Set(), stem: 'photo', server: null, parser: null, faces: null, owner: null, only: null };
+const detectOn = () => $<HTMLInputElement>('detect').checked;
 
 function setStatus(state: 'idle' | 'busy' | 'done' | 'error', text: string): void {
   statusEl.dataset.state = state;
@@ -69,11 +76,18 @@ function renderLegend(): void {
 /** Shown labels: hidden classes drawn as background. */
 function shownLabels(): Uint8Array {
   const labels = st.labels!;
-  if (st.hidden.size === 0) return labels;
+  const only = st.only !== null && st.owner ? st.only + 1 : 0;
+  if (st.hidden.size === 0 && !only) return labels;
   const bg = backgroundId();
   const out = new Uint8Array(labels.length);
-  for (let i = 0; i < labels.length; i++) out[i] = st.hidden.has(labels[i]!) ? bg : labels[i]!;
+  for (let i = 0; i < labels.length; i++) out[i] = st.hidden.has(labels[i]!) || (only && st.owner![i] !== only) ? bg : labels[i]!;
   return out;
+}
+
+function selectFace(i: number | null): void {
+  st.only = st.only === i ? null : i;
+  render();
+  renderFaceList($<HTMLOListElement>('faces'), st.faces, st.only, selectFace);
 }
 
 function putRgb(canvas: HTMLCanvasElement, rgb: Uint8Array, w: number, h: number): void {
@@ -90,19 +104,30 @@ function putRgb(canvas: HTMLCanvasElement, rgb: Uint8Array, w: number, h: number
 function render(): void {
   const p = st.photo;
   if (!p) return;
+  // Boxes go on their own layer so the view (and its download) stays the plain overlay.
+  const layer = $<HTMLCanvasElement>('faces-layer');
+  layer.width = p.width;
+  layer.height = p.height;
   if (!st.labels) { putRgb(view, p.data, p.width, p.height); return; }
   putRgb(view, overlay(p.data, shownLabels(), palette(), Number(alpha.value) / 100, backgroundId()), p.width, p.height);
+  if (st.faces) drawFaces(layer, st.faces, st.only);
   view.dataset.overlay = 'ready';
 }
 
 async function serverLabels(blob: Blob): Promise<Uint8Array> {
-  const res = await fetch('/parse?format=labels', { method: 'POST', body: blob, headers: { 'content-type': blob.type || 'application/octet-stream' } });
+  const res = await fetch(`/parse?format=labels&detect=${detectOn() ? 1 : 0}`, { method: 'POST', body: blob, headers: { 'content-type': blob.type || 'application/octet-stream' } });
   if (!res.ok) {
     const body = await res.json().catch(() => ({ error: res.statusText }));
     throw new Error(`server: ${(body as { error?: string }).error ?? res.status}`);
   }
   const l = await decodeLabelPng(await res.blob());
   if (l.width !== st.photo!.width || l.height !== st.photo!.height) throw new Error(`server labels are ${l.width}×${l.height}, the photo is ${st.photo!.width}×${st.photo!.height}`);
+  const faces = res.headers.get('x-segface-faces');
+  if (faces !== null) {
+    st.faces = JSON.parse(faces) as WebFace[];
+    // The label PNG has no owner map: faces own the pixels of their crops (nearest crop centre).
+    st.owner = ownersFromGeometry(st.faces, (st.server?.head ?? 'celeb') as HeadKind, st.server?.resolution ?? 512, l.width, l.height);
+  }
   return l.labels;
 }
 
@@ -139,6 +164,9 @@ function clearResult(): void {
 async function process(photo: RgbImage, blob: () => Promise<Blob>): Promise<void> {
   st.photo = photo;
   st.labels = null;
+  st.faces = null;
+  st.owner = null;
+  st.only = null;
   delete view.dataset.overlay;
   render();
   setDownloads(false);
@@ -153,19 +181,28 @@ async function process(photo: RgbImage, blob: () => Promise<Blob>): Promise<void
       setStatus('busy', 'Loading the model in the browser…');
       const parser = await browserParser();
       setStatus('busy', `Parsing in the browser (${parser.provider})…`);
-      const r = await parser.parse(photo);
+      const r = await parser.parse(photo, detectOn() ? { detectorBytes: detectorBytes } : {});
       st.classes = parser.classes;
       st.labels = r.labels;
+      st.faces = r.faces ?? null;
+      st.owner = r.owner ?? null;
       how = `in the browser with ONNX Runtime Web (${parser.provider}, ${parser.modelId}; inference ${r.inferenceMs.toFixed(0)} ms)`;
     }
     renderLegend();
     render();
+    renderFaceList($<HTMLOListElement>('faces'), st.faces, st.only, selectFace);
     setDownloads(true);
     setStatus('done', `${photo.width}×${photo.height} parsed ${how} in ${((performance.now() - t0) / 1000).toFixed(2)} s.`);
   } catch (e) {
     clearResult();
     setStatus('error', (e as Error).message);
   }
+}
+
+async function detectorBytes(): Promise<Uint8Array> {
+  const r = await fetch('/blazeface.onnx');
+  if (!r.ok) throw new Error('the server offers no face detector (/blazeface.onnx); untick "find faces"');
+  return new Uint8Array(await r.arrayBuffer());
 }
 
 async function onFile(file: File): Promise<void> {

@@ -15,10 +15,12 @@ import type { LabelOrder } from '../model/classes.js';
 import { UserError } from '../errors.js';
 import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 import { OutputGuard } from '../io/output-guard.js';
+import { faceCropFiles } from './face-outputs.js';
+import type { FaceSelection } from '../face/parse-faces.js';
 import type { Precision } from '../engine/torch/precision.js';
 import { precisionOption } from './precision-option.js';
 
-export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'probs', 'json'] as const;
+export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'probs', 'json', 'crops'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 const DEFAULT_OUTPUTS: OutputKind[] = ['labels', 'color', 'overlay'];
 
@@ -43,12 +45,32 @@ export interface ParseCommandOptions {
   recursive?: boolean;
   /** Replace existing files in --out that this run did not write (never an input). */
   overwrite?: boolean;
+  /** Find faces and parse each aligned (default true); false: the whole image, as before. */
+  detect?: boolean;
+  faces?: FaceSelection;
+  minFace?: number;
+  detectThreshold?: number;
 }
 
 function positiveInt(name: string) {
   return (v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got '${v}'`);
+    return n;
+  };
+}
+
+function parseFaces(v: string): FaceSelection {
+  if (v === 'all' || v === 'largest') return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--faces must be all, largest or a positive integer, got '${v}'`);
+  return n;
+}
+
+function positiveNumber(name: string, max = Infinity) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > max) throw new UserError(`${name} must be a number in (0, ${max}], got '${v}'`);
     return n;
   };
 }
@@ -98,13 +120,19 @@ async function encodeOutputs(r: ParseResult, out: string, stem: string, kinds: r
   if (kinds.includes('overlay')) files.push({ path: p.overlay, data: await r.overlayPNG() });
   // Masks and probabilities for the classes found only (r.classes): an absent class's mask is empty.
   if (kinds.includes('masks')) for (const c of r.classes) files.push({ path: p.mask(c.id, c.name), data: await r.maskPNG(c.id) });
-  if (kinds.includes('probs')) {
+  if (kinds.includes('probs') && !r.faces) {
     const found = r.classes;
     const planes = r.probabilityBytes(found.map((c) => c.id)); // one pass over the logits
     for (let k = 0; k < found.length; k++) files.push({ path: p.probs(found[k]!.id, found[k]!.name), data: await labelsPng(planes[k]!, r.width, r.height) });
   }
   if (kinds.includes('json')) files.push({ path: p.json, data: `${JSON.stringify(r.summary(), null, 2)}\n` });
+  if (kinds.includes('crops')) files.push(...await faceCropFiles(r, out, stem));
   return files;
+}
+
+/** Whether --outputs named `kind` itself (not through `all`). */
+function inputsAskedFor(o: ParseCommandOptions, kind: OutputKind): boolean {
+  return o.outputs.includes(kind) && o.outputs.length < OUTPUT_KINDS.length;
 }
 
 /** Fails early, naming the folder, when outputs cannot be written there. */
@@ -140,6 +168,10 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
   await checkOutputFolder(o.out);
   const report: ParseReport = { total: files.length + problems.length, written: 0, failures };
   if (files.length === 0) return report;
+  const detect = o.detect ?? true;
+  if (!detect && inputsAskedFor(o, 'crops')) throw new UserError('--outputs crops needs face detection (drop --no-detect)');
+  if (detect && inputsAskedFor(o, 'probs')) throw new UserError('--outputs probs is for whole-image parsing: add --no-detect (face parsing keeps labels, not probabilities)');
+  const faceOpts = { detect, faces: o.faces, minFace: o.minFace, detectThreshold: o.detectThreshold, crops: o.outputs.includes('crops') && detect };
 
   const parser = await FaceParser.load(o.model, {
     runtime: o.runtime, device: o.device, threads: o.threads, precision: o.precision, cacheDir: o.cacheDir, offline: o.offline,
@@ -184,6 +216,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
         await writeFilesAtomic(outs);
         for (const f of outs) guard.wrote(f.path);
         report.written++;
+        if (r.faces && r.faces.length === 0) say(`${file}: no face found (background-only map; --no-detect parses the whole image, --min-face/--detect-threshold search harder)`, true);
         const t = r.timing;
         say(`${file} -> ${join(o.out, stem)}.* (${r.width}x${r.height}, ${r.summary().present.length} classes, ${Math.round(t.decodeMs + t.preprocessMs + t.inferenceMs + t.postprocessMs)} ms)`, false);
       } catch (e) {
@@ -205,7 +238,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
       const batch = await next;
       next = start + o.batch < files.length ? decodeBatch(start + o.batch) : Promise.resolve([]);
       if (batch.length === 0) continue;
-      const results = await parser.parseImages(batch.map((d) => d.img), batch.map((d) => d.ms));
+      const results = await parser.parseImages(batch.map((d) => d.img), batch.map((d) => d.ms), faceOpts);
       await writing;
       writing = writeBatch(batch, results);
     }
@@ -241,6 +274,10 @@ export function register(program: Command): void {
     .option('--progress', 'progress bar (default: when stderr is a terminal)')
     .option('--no-progress', 'no progress bar: one line per image')
     .option('--overwrite', 'replace existing output files (an input is never replaced)')
+    .option('--no-detect', 'no face detection: parse the whole image as one face crop (pre-cropped faces; the behaviour before detection)')
+    .option('--faces <which>', 'faces to parse: all, largest or N (the N best)', parseFaces, 'all' as FaceSelection)
+    .option('--min-face <px>', 'smallest face height to look for, pixels', positiveNumber('--min-face'), 32)
+    .option('--detect-threshold <x>', 'minimum face detector score', positiveNumber('--detect-threshold', 1), 0.5)
     .action(async (inputs: string[], raw: ParseCommandOptions & { model_path?: string }) => {
       const opts = { ...raw, model: checkpointFlag(raw, 'parse') };
       // Ctrl-C mid-write must not leave temporaries in the output folder.

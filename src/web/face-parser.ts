@@ -81,7 +81,7 @@ export class FaceParser {
     const t1 = performance.now();
     const r = await this.p.parse(img);
     const postprocessMs = performance.now() - t1 - r.inferenceMs;
-    return new WebParseResult(r.labels, r.width, r.height, this.classes, { logits: r.logits, channelOf: identity(this.classes.length) },
+    return new WebParseResult(r.labels, r.width, r.height, this.classes, { logits: r.logits!, channelOf: identity(this.classes.length) },
       img, this.modelId, this.resolution, { decodeMs: t1 - t0, inferenceMs: r.inferenceMs, postprocessMs });
   }
 

@@ -80,6 +80,11 @@ describe('web page in headless Chromium', () => {
     await page.waitForSelector('body[data-ready="1"]');
     await page.setInputFiles('#photo', PHOTO);
     await waitDone();
+    // Face detection is on: one face listed; clicking it shows only that face.
+    assert.equal(await page.$$eval('#faces li[data-face]', (lis) => lis.length), 1);
+    await page.click('#faces li[data-face="0"]');
+    assert.equal(await page.$$eval('#faces li.only', (lis) => lis.length), 1);
+    await page.click('#faces li[data-face="0"]');
 
     const names = await page.$$eval('#legend li', (lis) => lis.map((li) => (li as HTMLElement).dataset.class));
     const classes = (await app.inject({ method: 'GET', url: '/classes' })).json().classes as { name: string }[];
@@ -155,6 +160,7 @@ describe('web page in headless Chromium', () => {
     await page.setInputFiles('#photo', PHOTO);
     await waitDone();
     assert.match((await page.textContent('#status'))!, /in the browser with ONNX Runtime Web \(wasm/);
+    assert.equal(await page.$$eval('#faces li[data-face]', (lis) => lis.length), 1, 'the face is found in the browser too');
     const l = await labelsOf(await downloadLabels());
     let same = 0;
     for (let i = 0; i < l.data.length; i++) if (l.data[i] === serverLabels[i]) same++;

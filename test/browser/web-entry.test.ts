@@ -28,7 +28,8 @@ before(async () => {
   const model = await m.browserModel();
   const esbuild = await import('esbuild');
   const entry = await esbuild.build({
-    stdin: { contents: `import * as sf from ${JSON.stringify(join(REPO, 'src', 'web', 'index.ts'))}; globalThis.sf = sf; document.body.dataset.ready = '1';`, resolveDir: REPO, loader: 'ts' },
+    // The compiled entry the package ships (dist/src/web/index.js), as a user's bundler sees it.
+    stdin: { contents: `import * as sf from ${JSON.stringify(join(REPO, 'dist', 'src', 'web', 'index.js'))}; globalThis.sf = sf; document.body.dataset.ready = '1';`, resolveDir: REPO, loader: 'js' },
     bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent', outdir: join(tmpdir(), 'segface-web-entry'),
   });
   const js = entry.outputFiles.find((f) => f.path.endsWith('.js'))!.text;

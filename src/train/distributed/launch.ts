@@ -43,6 +43,7 @@ export function launch(o: LaunchOptions): Promise<number> {
   const children: Array<{ rank: number; child: ChildProcess; exited: boolean }> = [];
   return new Promise((resolveCode) => {
     let firstFailure: { rank: number; code: number } | undefined;
+    let interrupted = false;
     let left = o.nprocPerNode;
     let killTimer: NodeJS.Timeout | undefined;
     const onTerm = () => { for (const c of children) if (!c.exited) c.child.kill('SIGTERM'); };
@@ -66,7 +67,9 @@ export function launch(o: LaunchOptions): Promise<number> {
       child.on('exit', (code, signal) => {
         entry.exited = true;
         left--;
-        const failed = code !== 0;
+        // 130: stopped by Ctrl-C after saving (every rank stops at the same step), not a failure.
+        if (code === 130) interrupted = true;
+        const failed = code !== 0 && code !== 130;
         if (failed && !firstFailure) {
           firstFailure = { rank, code: code ?? 1 };
           process.stderr.write(`segface train: rank ${rank} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}; the other ranks get ${grace / 1000} s to stop\n`);
@@ -78,7 +81,7 @@ export function launch(o: LaunchOptions): Promise<number> {
           if (killTimer) clearTimeout(killTimer);
           process.off('SIGTERM', onTerm);
           process.off('SIGINT', onInt);
-          resolveCode(firstFailure ? (firstFailure.code || 1) : 0);
+          resolveCode(firstFailure ? (firstFailure.code || 1) : interrupted ? 130 : 0);
         }
       });
     }

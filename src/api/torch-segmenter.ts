@@ -95,7 +95,7 @@ export async function openTorchSegmenter(spec: TorchSegmenterSpec, o: EngineOpti
   checkPrecision(precision, device);
   // The CPU path stays as it was (NCHW); cuDNN's fast kernels want NHWC and autotuning.
   const cuda = device === 'cuda';
-  if (cuda) n.setCudnnBenchmark(true);
+  if (cuda) n.setCudnnBenchmark?.(true);
   const note = o.onNote ?? ((l: string) => process.stderr.write(`note: ${l}\n`));
   let float32Modules = o.float32Modules ?? [];
   if (precision !== 'fp32' && !o.float32Modules) {

@@ -17,6 +17,8 @@ import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.
 import { OutputGuard } from '../io/output-guard.js';
 import { faceCropFiles } from './face-outputs.js';
 import type { FaceSelection } from '../face/parse-faces.js';
+import type { Precision } from '../engine/torch/precision.js';
+import { precisionOption } from './precision-option.js';
 
 export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'probs', 'json', 'crops'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
@@ -29,6 +31,7 @@ export interface ParseCommandOptions {
   runtime: 'onnx' | 'torch';
   device: 'cpu' | 'cuda';
   threads?: number;
+  precision?: Precision;
   labelOrder: LabelOrder;
   outputs: OutputKind[];
   maxPixels: number;
@@ -171,7 +174,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
   const faceOpts = { detect, faces: o.faces, minFace: o.minFace, detectThreshold: o.detectThreshold, crops: o.outputs.includes('crops') && detect };
 
   const parser = await FaceParser.load(o.model, {
-    runtime: o.runtime, device: o.device, threads: o.threads, cacheDir: o.cacheDir, offline: o.offline,
+    runtime: o.runtime, device: o.device, threads: o.threads, precision: o.precision, cacheDir: o.cacheDir, offline: o.offline,
     labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress, batch: Math.min(o.batch, files.length),
   });
   const names = stems(rel, o.keepStructure);
@@ -259,6 +262,7 @@ export function register(program: Command): void {
     .addOption(new Option('--runtime <runtime>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
     .addOption(new Option('--device <device>', 'where the network runs').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads for the network', positiveInt('--threads'))
+    .addOption(precisionOption())
     .addOption(new Option('--label-order <order>', 'numbering of written ids: native (SegFace/FaRL), celebamask (CelebAMask-HQ g_mask.py) or bisenet (face-parsing.PyTorch)').choices(['native', 'celebamask', 'bisenet']).default('native'))
     .addOption(new Option('--outputs <list>', `comma-separated subset of ${OUTPUT_KINDS.join(',')} or all`).argParser(parseOutputs).default(DEFAULT_OUTPUTS, DEFAULT_OUTPUTS.join(',')))
     .option('--max-pixels <n>', 'refuse images with more pixels than this (same default as serve)', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)

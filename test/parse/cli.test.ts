@@ -23,9 +23,10 @@ after(async () => {
 
 const listAll = (d: string): string[] => readdirSync(d, { recursive: true }).map(String).sort();
 
+// Whole-image outputs (probabilities are a whole-image output); faces: faces.test.ts.
 test('segface parse downloads the registry model and writes every output at the photo size', async () => {
   const out = join(tmp, 'out');
-  const r = await segface(['parse', ASTRONAUT, GRACE, '--model', MODEL_ID, '--out', out, '--batch', '2', '--outputs', 'all', '--threads', '2'], env);
+  const r = await segface(['parse', ASTRONAUT, GRACE, '--model', MODEL_ID, '--out', out, '--batch', '2', '--outputs', 'all', '--threads', '2', '--no-detect'], env);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(existsSync(join(tmp, 'cache', MODEL_ID, 'model_299.pt')), 'checkpoint cached');
   assert.ok(hub.requests.some((q) => q.url.endsWith(`/${MODEL_ID}/model_299.pt`)));

@@ -51,10 +51,16 @@ export function launch(o: LaunchOptions): Promise<number> {
     const onInt = () => undefined;
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
+    const base = { ...(o.env ?? process.env) };
+    // As torchrun: N processes each using every core would overload the machine.
+    if (base.OMP_NUM_THREADS === undefined && o.nprocPerNode > 1) {
+      base.OMP_NUM_THREADS = '1';
+      process.stderr.write('segface train: OMP_NUM_THREADS=1 for each worker (as torchrun); set it, or --threads, to tune\n');
+    }
     for (let local = 0; local < o.nprocPerNode; local++) {
       const rank = o.nodeRank * o.nprocPerNode + local;
       const env = {
-        ...(o.env ?? process.env),
+        ...base,
         RANK: String(rank), LOCAL_RANK: String(local), WORLD_SIZE: String(worldSize), LOCAL_WORLD_SIZE: String(o.nprocPerNode),
         GROUP_RANK: String(o.nodeRank), MASTER_ADDR: o.masterAddr, MASTER_PORT: String(o.masterPort),
       };

@@ -4,7 +4,8 @@ import { cachedGraph, type GraphCacheKey } from '../engine/onnx/index.js';
 import { exportInt8 } from '../export/int8-export.js';
 import type { SegFace } from '../model/segface.js';
 
-export type Precision = 'float32' | 'int8';
+/** The ONNX graph's arithmetic (not the libtorch runtime's Precision). */
+export type GraphPrecision = 'float32' | 'int8';
 
 export interface Int8GraphSpec {
   net: SegFace;

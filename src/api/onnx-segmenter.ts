@@ -15,7 +15,7 @@ import { lapaWarpGrids } from '../model/segface.js';
 import { segfaceGraphInfo } from './graph-info.js';
 import type { EngineOptions, ImageOptions, Segmenter } from './segmenter.js';
 import { runWithLandmarks } from './warp-groups.js';
-import { int8Graph, type Precision } from './int8-graph.js';
+import { int8Graph, type GraphPrecision } from './int8-graph.js';
 
 /** Graph inputs of the warp graphs: the input warp grid and the inverse (logits) grid. */
 const WARP_INPUTS = ['warp_grid', 'unwarp_grid'] as const;
@@ -74,7 +74,7 @@ export interface BuiltSegmenterSpec {
   /** Graph cache folder (default: the engine's). */
   graphCacheDir?: string;
   /** 'int8': QDQ graphs calibrated on `calibration` (int8-graph.ts); LaPa's warp graphs stay float32. */
-  precision?: Precision;
+  precision?: GraphPrecision;
   calibration?: readonly string[];
   log?: (s: string) => void;
 }

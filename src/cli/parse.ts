@@ -17,6 +17,8 @@ import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.
 import { OutputGuard } from '../io/output-guard.js';
 import { faceCropFiles } from './face-outputs.js';
 import type { FaceSelection } from '../face/parse-faces.js';
+import type { Precision } from '../engine/torch/precision.js';
+import { precisionOption } from './precision-option.js';
 
 export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'probs', 'json', 'crops'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
@@ -29,6 +31,8 @@ export interface ParseCommandOptions {
   runtime: 'onnx' | 'torch';
   device: 'cpu' | 'cuda';
   threads?: number;
+  /** fp32/fp16/bf16: the libtorch runtime's; int8: the ONNX graph quantized (QDQ), calibrated on `calibration`. */
+  precision?: Precision | 'int8';
   labelOrder: LabelOrder;
   outputs: OutputKind[];
   maxPixels: number;
@@ -36,7 +40,6 @@ export interface ParseCommandOptions {
   offline?: boolean;
   resolution?: number;
   progress?: boolean;
-  precision?: 'float32' | 'int8';
   /** int8: calibration photos (default: the first two inputs). */
   calibration?: string[];
   /** Mirror the input folders' sub-folders under --out instead of one flat folder. */
@@ -174,9 +177,9 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
   const faceOpts = { detect, faces: o.faces, minFace: o.minFace, detectThreshold: o.detectThreshold, crops: o.outputs.includes('crops') && detect };
 
   const parser = await FaceParser.load(o.model, {
-    runtime: o.runtime, device: o.device, threads: o.threads, cacheDir: o.cacheDir, offline: o.offline,
+    runtime: o.runtime, device: o.device, threads: o.threads, precision: o.precision === 'int8' ? 'fp32' : o.precision, cacheDir: o.cacheDir, offline: o.offline,
     labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress, batch: Math.min(o.batch, files.length),
-    ...(o.precision === 'int8' ? { precision: 'int8' as const, calibration: o.calibration ?? files.slice(0, 2), log: warn } : {}),
+    ...(o.precision === 'int8' ? { int8: { calibration: o.calibration ?? files.slice(0, 2), log: warn } } : {}),
   });
   const names = stems(rel, o.keepStructure);
   const guard = new OutputGuard(files, !!o.overwrite);
@@ -263,7 +266,7 @@ export function register(program: Command): void {
     .addOption(new Option('--runtime <runtime>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
     .addOption(new Option('--device <device>', 'where the network runs').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads for the network', positiveInt('--threads'))
-    .addOption(new Option('--precision <p>', 'ONNX graph precision: int8 quantizes it (QDQ, calibrated on --calibration; prints its agreement with float32)').choices(['float32', 'int8']).default('float32'))
+    .addOption(precisionOption(['int8']))
     .option('--calibration <images...>', 'with --precision int8: photos that set the activation ranges (default: the first two inputs)')
     .addOption(new Option('--label-order <order>', 'numbering of written ids: native (SegFace/FaRL), celebamask (CelebAMask-HQ g_mask.py) or bisenet (face-parsing.PyTorch)').choices(['native', 'celebamask', 'bisenet']).default('native'))
     .addOption(new Option('--outputs <list>', `comma-separated subset of ${OUTPUT_KINDS.join(',')} or all`).argParser(parseOutputs).default(DEFAULT_OUTPUTS, DEFAULT_OUTPUTS.join(',')))

@@ -52,3 +52,9 @@ test('export --int8: QDQ file with int8 weights, agreement printed and stored', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('parse --precision int8: wrong runtime or no calibration photos are UserErrors before any load', async () => {
+  const { loadSegmenter } = await import('../../src/api/load-model.js');
+  await assert.rejects(loadSegmenter('/nonexistent/model_299.pt', { runtime: 'torch', int8: { calibration: ['a.png'] } }), /--precision int8 runs on ONNX Runtime on the CPU/);
+  await assert.rejects(loadSegmenter('/nonexistent/model_299.pt', { int8: { calibration: [] } }), /--precision int8 needs calibration photos/);
+});

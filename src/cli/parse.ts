@@ -182,7 +182,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
     ...(o.precision === 'int8' ? { int8: { calibration: o.calibration ?? files.slice(0, 2), log: warn } } : {}),
   });
   const names = stems(rel, o.keepStructure);
-  const guard = new OutputGuard(files, !!o.overwrite);
+  const guard = new OutputGuard(files, !!o.overwrite, o.out);
   const tty = o.progress !== false && !!process.stderr.isTTY;
   const bar = tty ? new cliProgress.SingleBar({ format: 'parsing [{bar}] {value}/{total} images {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   // On a terminal only problems are printed, above the bar (which redraws on its next update).
@@ -219,6 +219,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
         for (const f of outs) guard.check(f.path);
         await writeFilesAtomic(outs);
         for (const f of outs) guard.wrote(f.path);
+        guard.save(false);
         report.written++;
         if (r.faces && r.faces.length === 0) say(`${file}: no face found (background-only map; --no-detect parses the whole image, --min-face/--detect-threshold search harder)`, true);
         const t = r.timing;
@@ -248,6 +249,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
     }
   } finally {
     await writing;
+    guard.save();
     bar?.stop();
     await parser.dispose();
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AdamW, callTensor, cudaDeviceCount, fromData, inferenceMode, loadTorch, tidy, type TorchTensor } from '../src/engine/torch/index.js';
 import { readNpyFile, writeNpyFile } from '../src/io/files.js';
 import { Rng } from '../src/model/init.js';
-import { maxAbsDiff } from '../src/model/parity.js';
+import { maxAbsDiff } from '../src/parity/fixture.js';
 import { crossEntropy, diceLoss } from '../src/train/losses.js';
 import { TorchModelState } from '../src/train/torch-model.js';
 import { BENCH_DIR, flag, has, median, printTable, reference, runMain, sharedWeights } from './common.js';

@@ -9,9 +9,10 @@ import { FaceParser } from '../api/face-parser.js';
 import type { ParseResult } from '../api/result.js';
 import { expandInputs } from '../image/inputs.js';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
-import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../image/write-files.js';
+import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../io/write-files.js';
 import type { LabelOrder } from '../model/classes.js';
 import { UserError } from '../errors.js';
+import { positiveInt } from './numbers.js';
 
 export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'json'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
@@ -31,14 +32,6 @@ export interface ParseCommandOptions {
   offline?: boolean;
   resolution?: number;
   progress?: boolean;
-}
-
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got '${v}'`);
-    return n;
-  };
 }
 
 function parseOutputs(v: string): OutputKind[] {

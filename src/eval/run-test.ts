@@ -3,7 +3,7 @@
 // table, a JSON result file and optional saved predictions.
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../image/write-files.js';
+import { writeFileAtomic } from '../io/write-files.js';
 import { openSplit } from '../data/datasets.js';
 import { DataLoader } from '../data/loader.js';
 import { envVar } from '../data/root.js';

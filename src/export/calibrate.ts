@@ -7,7 +7,7 @@ import { createSession, releaseSession, run } from '../engine/onnx/session.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../image/preprocess.js';
 import { Rng } from '../model/init.js';
-import { maxAbsDiff } from '../model/parity.js';
+import { maxAbsDiff } from '../parity/fixture.js';
 import type { SegFace } from '../model/segface.js';
 import { exportOnnx } from './export-onnx.js';
 import { precisionGroups, type PrecisionGroup } from './precision.js';

@@ -2,10 +2,11 @@
   "targets": [
     {
       "target_name": "segface_torch",
-      "sources": ["src/addon.cc", "src/dispatch.cc"],
+      "sources": ["src/addon.cc", "src/dispatch.cc", "src/dist.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!@(node detect.js include)"
+        "<!@(node detect.js include)",
+        "shim"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node detect.js defines)"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

@@ -61,11 +61,18 @@ const libs = ['-ltorch', '-ltorch_cpu', '-lc10', ...(cuda ? ['-ltorch_cuda', '-l
 // Link torch_cuda even though nothing references it directly, so its kernels register.
 const ldflags = [`-L${libdir}`, ...(hasOwn ? [`-Wl,-rpath,${libdir}`] : []), '-Wl,--no-as-needed'];
 
+// c10d's Gloo group needs gloo's headers (Debian: libgloo-dev); NCCL's needs nccl.h and a CUDA
+// libtorch. Without them the addon still builds, and dist.init names what is missing.
+const findHeader = (rel) => [...inc, '/usr/include', '/usr/local/cuda/include'].some((d) => existsSync(join(d, rel)));
+const gloo = findHeader('gloo/context.h');
+const nccl = cuda && findHeader('nccl.h') && findHeader('torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp');
+const dist = [...(gloo ? ['USE_C10D_GLOO=1'] : []), ...(nccl ? ['USE_C10D_NCCL=1', 'SEGFACE_WITH_NCCL=1'] : [])];
+
 const out = {
   include: inc.join(' '),
   ldflags: ldflags.join(' '),
   libs: libs.join(' '),
-  defines: [`_GLIBCXX_USE_CXX11_ABI=${abi}`, ...(cuda ? ['SEGFACE_WITH_CUDA=1'] : [])].join(' '),
+  defines: [`_GLIBCXX_USE_CXX11_ABI=${abi}`, ...(cuda ? ['SEGFACE_WITH_CUDA=1'] : []), ...dist].join(' '),
 }[what];
 if (out === undefined) {
   process.stderr.write(`detect.js: unknown query ${what}\n`);

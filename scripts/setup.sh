@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything on a fresh Debian bookworm machine with Node 20 and apt. Safe to run twice.
-#   - apt: libtorch-dev (the optional training engine), build tools, Chromium (browser test)
+#   - apt: libtorch-dev (the optional training engine), libgloo-dev + python3-torch (distributed
+#     training: c10d's Gloo headers, torchrun), build tools, Chromium (browser test)
 #   - npm: dependencies (onnxruntime-node without its GPU download), TypeScript build
 #   - the native libtorch addon (skipped with a note if libtorch is unavailable)
 #   - public-domain face photos from Debian packages into .assets/
@@ -11,8 +12,10 @@ SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
+# libgloo-dev: the headers of the Gloo library libtorch already links (distributed training);
+# python3-torch(vision): torchrun, and the PyTorch DDP run the distributed tests compare against.
 # OpenBLAS replaces the reference BLAS that libtorch-dev pulls in (10-50x faster GEMMs).
-APT_PKGS=(libtorch-dev libopenblas0-pthread g++ make python3 chromium)
+APT_PKGS=(libtorch-dev libgloo-dev python3-torch python3-torchvision libopenblas0-pthread g++ make python3 chromium)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -27,6 +27,8 @@ std::string cleanMessage(const std::string& what);
 Napi::Value ivalueToJs(Napi::Env env, const c10::IValue& v);
 Napi::Value callOp(const Napi::CallbackInfo& info);
 Napi::Value pickleLoad(const Napi::CallbackInfo& info);
+// torch.distributed (dist.cc): the `dist` object of the addon's exports.
+Napi::Object initDist(Napi::Env env);
 
 // Runs fn, turning libtorch / std exceptions into JS Errors (never an abort).
 template <typename F>

@@ -9,6 +9,7 @@ import { preprocessBatch } from '../image/preprocess.js';
 import { readImage } from '../image/read.js';
 import { loadBoundModel } from '../export/load-checkpoint.js';
 import { writeFileAtomic } from '../io/files.js';
+import { OutputGuard } from '../io/output-guard.js';
 import { UserError } from '../errors.js';
 import { positiveInt, positiveNumber } from './numbers.js';
 
@@ -26,6 +27,8 @@ export interface ExportCommandOptions {
   calibration?: string;
   cacheDir?: string;
   offline?: boolean;
+  /** Replace an existing --out file (never the model file itself). */
+  overwrite?: boolean;
 }
 
 /** fp16 exports aim at half the 1e-2 logits budget on the calibration input, so that other inputs stay within it. */
@@ -46,6 +49,9 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
   if (o.fp16 && o.fp16Weights) throw new UserError('--fp16 already stores the weights in float16; drop --fp16-weights');
   if (o.dynamicBatch && o.batch !== undefined) throw new UserError('--batch and --dynamic-batch exclude each other');
   const m = await loadBoundModel(o.model, { resolution: o.resolution, cacheDir: o.cacheDir, offline: o.offline });
+  // Checked before the (slow) export, and again just before the rename.
+  const guard = new OutputGuard([m.source], !!o.overwrite);
+  guard.check(o.out);
   const t0 = performance.now();
   let e;
   let mixed = '';
@@ -68,6 +74,7 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
     throw new UserError(`${m.source}: cannot export (${(err as Error).message})`);
   }
   try { mkdirSync(dirname(o.out), { recursive: true }); } catch { /* reported by the write */ }
+  guard.check(o.out);
   writeFileAtomic(o.out, [e.bytes]);
   log(`${o.out}: ${m.modelId}, input ${e.inputName} [${e.inputShape.join(',')}] → ${e.outputName} [${e.outputShape.join(',')}], `
     + `${o.fp16 ? 'float16' : o.fp16Weights ? 'float32 with float16 weights' : 'float32'}${mixed}, ${(e.bytes.byteLength / 1048576).toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -89,6 +96,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'fixed batch size (default 1)', positiveInt('--batch'))
     .option('--cache-dir <dir>', 'checkpoint cache folder')
     .option('--offline', 'never download; use only cached checkpoints')
+    .option('--overwrite', 'replace an existing --out file')
     .action(async (o: ExportCommandOptions) => {
       await runExport(o, (s) => process.stderr.write(`${s}\n`));
     });

@@ -12,6 +12,7 @@ import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
 import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../io/write-files.js';
 import type { LabelOrder } from '../model/classes.js';
 import { UserError } from '../errors.js';
+import { OutputGuard } from '../io/output-guard.js';
 import { positiveInt } from './numbers.js';
 
 export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'json'] as const;
@@ -32,6 +33,8 @@ export interface ParseCommandOptions {
   offline?: boolean;
   resolution?: number;
   progress?: boolean;
+  /** Replace existing files in --out that this run did not write (never an input). */
+  overwrite?: boolean;
 }
 
 function parseOutputs(v: string): OutputKind[] {
@@ -116,6 +119,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
     labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress, batch: Math.min(o.batch, files.length),
   });
   const names = stems(files);
+  const guard = new OutputGuard(files, !!o.overwrite);
   const tty = o.progress ?? !!process.stderr.isTTY;
   const bar = tty ? new cliProgress.SingleBar({ format: 'parsing [{bar}] {value}/{total} images {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   // On a terminal only problems are printed, above the bar (which redraws on its next update).
@@ -148,12 +152,16 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
     for (let k = 0; k < batch.length; k++) {
       const file = files[batch[k]!.index]!, stem = names[batch[k]!.index]!, r = results[k]!;
       try {
-        await writeFilesAtomic(await encodeOutputs(r, o.out, stem, o.outputs));
+        const outs = await encodeOutputs(r, o.out, stem, o.outputs);
+        for (const f of outs) guard.check(f.path);
+        await writeFilesAtomic(outs);
+        for (const f of outs) guard.wrote(f.path);
         report.written++;
         const t = r.timing;
         say(`${file} -> ${join(o.out, stem)}.* (${r.width}x${r.height}, ${r.summary().present.length} classes, ${Math.round(t.decodeMs + t.preprocessMs + t.inferenceMs + t.postprocessMs)} ms)`, false);
       } catch (e) {
-        const line = `${file}: cannot write outputs to ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+        const line = e instanceof UserError ? `${file}: not written: ${e.message}`
+          : `${file}: cannot write outputs to ${o.out} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
         failures.push(line);
         say(line, true);
       }
@@ -199,6 +207,7 @@ export function register(program: Command): void {
     .option('--resolution <n>', 'input size for checkpoints that are not registry ids (default 512)', positiveInt('--resolution'))
     .option('--cache-dir <dir>', 'model cache folder (default $SEGFACE_CACHE or $XDG_CACHE_HOME/segface/models)')
     .option('--offline', 'never download; use only cached models (also HF_HUB_OFFLINE=1 / SEGFACE_OFFLINE=1)')
+    .option('--overwrite', 'replace existing output files (an input is never replaced)')
     .action(async (inputs: string[], opts: ParseCommandOptions) => {
       // Ctrl-C mid-write must not leave temporaries in the output folder.
       for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -14,7 +14,8 @@ interface RawOpts {
   loss: TrainConfig['loss']; consensus_alpha: number; consensus_beta: number; consensus_reduce_pixel: 'idx' | 'all';
   consensus_reduce_pixel_kl: 'idx' | 'all'; consensus_blobs: 'class' | 'components'; val_interval: number;
   init?: string; seed: number; max_iters: number; max_val_images: number; threads: number; progress?: boolean;
-  weight_decay: number;
+  weight_decay: number; dist_backend?: 'gloo' | 'nccl'; dist_timeout?: number;
+  nproc_per_node?: number; nnodes?: number; node_rank?: number; master_addr?: string; master_port?: number;
 }
 
 export function toConfig(o: RawOpts): TrainConfig {
@@ -34,7 +35,24 @@ export function toConfig(o: RawOpts): TrainConfig {
     consensusBlobs: o.consensus_blobs, valInterval: o.val_interval, init: o.init, seed: o.seed,
     maxIters: o.max_iters, maxValImages: o.max_val_images, threads: o.threads,
     progress: o.progress ?? !!process.stderr.isTTY,
+    distBackend: o.dist_backend, distTimeoutS: o.dist_timeout,
   };
+}
+
+async function launchWorkers(raw: RawOpts): Promise<number> {
+  if (process.env.WORLD_SIZE !== undefined) {
+    throw new UserError('--nproc_per_node / --nnodes start the built-in launcher; under torchrun give them to torchrun instead');
+  }
+  const nnodes = raw.nnodes ?? 1;
+  const nodeRank = raw.node_rank ?? 0;
+  const masterPort = raw.master_port ?? 29500;
+  if (nodeRank >= nnodes) throw new UserError(`--node_rank ${nodeRank} is not below --nnodes ${nnodes}`);
+  if (masterPort > 65535) throw new UserError(`--master_port ${masterPort} is not a TCP port`);
+  const { launch, workerArgv } = await import('../train/distributed/launch.js');
+  return launch({
+    nprocPerNode: raw.nproc_per_node ?? 1, nnodes, nodeRank, masterAddr: raw.master_addr ?? '127.0.0.1', masterPort,
+    workerArgs: workerArgv(process.argv.slice(1)),
+  });
 }
 
 export function register(program: Command): void {
@@ -73,7 +91,18 @@ export function register(program: Command): void {
     .option('--threads <n>', 'libtorch intra-op threads (0 = all cores)', numberOption('threads', { int: true, min: 0 }), 0)
     .option('--progress', 'show the progress bar (default: when stderr is a terminal)')
     .option('--no-progress', 'no progress bar')
+    .addOption(new Option('--dist_backend <b>', 'under torchrun: c10d backend (default gloo on CPU, nccl with --device cuda)').choices(['gloo', 'nccl']))
+    .option('--dist_timeout <s>', 'under torchrun: rendezvous and collective timeout in seconds', numberOption('dist_timeout', { min: 1 }), 1800)
+    .option('--nproc_per_node <n>', 'built-in launcher: start n training processes here (as torchrun --nproc_per_node)', numberOption('nproc_per_node', { int: true, min: 1 }))
+    .option('--nnodes <n>', 'built-in launcher: machines in the run', numberOption('nnodes', { int: true, min: 1 }))
+    .option('--node_rank <k>', 'built-in launcher: this machine\'s index (0 hosts the rendezvous)', numberOption('node_rank', { int: true, min: 0 }), 0)
+    .option('--master_addr <host>', 'built-in launcher: address of node 0', '127.0.0.1')
+    .option('--master_port <port>', 'built-in launcher: rendezvous port on node 0', numberOption('master_port', { int: true, min: 1 }), 29500)
     .action(async (raw: RawOpts) => {
+      if (raw.nproc_per_node !== undefined || raw.nnodes !== undefined) {
+        process.exitCode = await launchWorkers(raw);
+        return;
+      }
       const { runTraining } = await import('../train/trainer.js');
       const r = await runTraining(toConfig(raw));
       if (r.interrupted) process.exitCode = 130;

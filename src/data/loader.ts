@@ -21,6 +21,8 @@ export interface LoaderOptions {
   prefetch?: number;
   /** Use only the first n samples of the split (after ordering, before batching). */
   limit?: number;
+  /** This process's share under torch.distributed (DistributedSampler over the epoch's order). */
+  shard?: { rank: number; worldSize: number };
 }
 
 /** 32-bit mix of (seed, epoch, index) so augmentation does not depend on worker scheduling. */
@@ -46,13 +48,32 @@ export function collate(samples: readonly Sample[], r: number): Batch {
   return batch;
 }
 
+/** Samples per rank: torch's DistributedSampler (drop_last=False) pads to a multiple of the world. */
+export function shardSize(n: number, worldSize: number): number {
+  return Math.ceil(n / worldSize);
+}
+
+/**
+ * DistributedSampler's split of one epoch's order: repeat its head until the length is a multiple
+ * of worldSize, then every worldSize-th index from `rank` (indices[rank:total:world]).
+ */
+export function shardOrder(order: readonly number[], rank: number, worldSize: number): number[] {
+  const total = shardSize(order.length, worldSize) * worldSize;
+  const padded = order.slice();
+  while (padded.length < total && order.length > 0) padded.push(...order.slice(0, total - padded.length));
+  const out: number[] = [];
+  for (let i = rank; i < total; i += worldSize) out.push(padded[i]!);
+  return out;
+}
+
 export class DataLoader {
   readonly pool: SamplePool;
   private readonly n: number;
 
   constructor(readonly index: DatasetIndex, readonly opts: LoaderOptions) {
     if (!(opts.batchSize >= 1)) throw new Error(`batch size must be at least 1, got ${opts.batchSize}`);
-    this.n = Math.min(index.samples.length, opts.limit ?? Infinity);
+    const all = Math.min(index.samples.length, opts.limit ?? Infinity);
+    this.n = opts.shard ? shardSize(all, opts.shard.worldSize) : all;
     this.pool = new SamplePool(opts.numWorkers ?? 0);
   }
 
@@ -67,9 +88,13 @@ export class DataLoader {
     return Math.min(this.n, this.length * this.opts.batchSize);
   }
 
-  /** Sample order for an epoch: identity, or a seeded Fisher–Yates shuffle (seed + epoch). */
+  /**
+   * Sample order for an epoch: identity, or a seeded Fisher–Yates shuffle (seed + epoch), the
+   * same on every rank; a shard then takes its DistributedSampler share of it.
+   */
   order(epoch: number): number[] {
-    const idx = Array.from({ length: this.n }, (_, i) => i);
+    const all = Math.min(this.index.samples.length, this.opts.limit ?? Infinity);
+    const idx = Array.from({ length: all }, (_, i) => i);
     if (this.opts.shuffle) {
       const rng = new Rng(((this.opts.seed ?? 0) + epoch) >>> 0);
       for (let i = idx.length - 1; i > 0; i--) {
@@ -77,7 +102,7 @@ export class DataLoader {
         [idx[i], idx[j]] = [idx[j]!, idx[i]!];
       }
     }
-    return idx;
+    return this.opts.shard ? shardOrder(idx, this.opts.shard.rank, this.opts.shard.worldSize) : idx;
   }
 
   async *epoch(epoch = 0): AsyncGenerator<Batch> {

@@ -96,24 +96,6 @@ export function readTrainCheckpoint(path: string): LoadedTrainCheckpoint {
   };
 }
 
-/** The checkpoint with the highest epoch in `dir` (ignoring temp files), or undefined. */
-export function latestCheckpoint(dir: string): { path: string; epoch: number } | undefined {
-  let best: { path: string; epoch: number } | undefined;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return undefined;
-  }
-  for (const n of names) {
-    const m = /^model_(\d+)\.pt$/.exec(n);
-    if (!m) continue;
-    const epoch = Number(m[1]);
-    if (!best || epoch > best.epoch) best = { path: join(dir, n), epoch };
-  }
-  return best;
-}
-
 /** Removes temp files a killed run left behind (io/files.ts names them `.<file>.<pid>.<ms>.tmp`). */
 export function removeStaleTemps(dir: string): void {
   let names: string[] = [];

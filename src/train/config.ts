@@ -43,6 +43,10 @@ export interface TrainConfig {
   threads: number;
   /** Show the progress bar (default: when stderr is a TTY). */
   progress: boolean;
+  /** Under torchrun (WORLD_SIZE set): the c10d backend (default gloo on CPU, nccl on CUDA). */
+  distBackend?: 'gloo' | 'nccl';
+  /** Under torchrun: rendezvous and collective timeout in seconds (default 1800, PyTorch's). */
+  distTimeoutS?: number;
 }
 
 /** The official --backbone values (segface_celeb, …) → the head each builds. */

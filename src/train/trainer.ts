@@ -18,13 +18,15 @@ import { buildSegFace } from '../model/build.js';
 import { headSpec } from '../model/classes.js';
 import { bindStateDict, randomStateDict } from '../model/load.js';
 import type { SegFace } from '../model/segface.js';
-import { checkpointName, latestCheckpoint, readTrainCheckpoint, removeStaleTemps, writeTrainCheckpoint } from './checkpoint.js';
+import { checkpointName, removeStaleTemps, writeTrainCheckpoint } from './checkpoint.js';
+import { refuseExistingRun, resumePoint, trimEpochLog } from './resume.js';
 import { HEAD_OF_BACKBONE, type TrainConfig } from './config.js';
 import { openTrainSplit } from './data.js';
 import { mergeInitWeights } from './init-weights.js';
 import { trainingLoss } from './losses.js';
 import { MultiStepLR } from './schedule.js';
 import { TorchModelState } from './torch-model.js';
+import { startDistributed } from './distributed/start.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -110,17 +112,37 @@ function forward(model: SegFace, state: TorchModelState, ctx: ReturnType<TorchMo
 }
 
 export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
-  const engine = loadTorch({ device: torchDevice(cfg.device) });
+  // Under torchrun: this process's rank; rank 0 alone writes logs and checkpoints and validates.
+  const dist = startDistributed(cfg);
+  try {
+    return await trainProcess(cfg, dist);
+  } catch (e) {
+    throw dist ? dist.explain(e) : e;
+  } finally {
+    dist?.close();
+  }
+}
+
+async function trainProcess(cfg: TrainConfig, dist: ReturnType<typeof startDistributed>): Promise<TrainResult> {
+  const main = !dist || dist.isMain;
+  // One GPU per rank under torchrun (cuda:LOCAL_RANK, as train.py's torch.cuda.set_device).
+  const device = torchDevice(cfg.device);
+  const engine = loadTorch({ device: device === 'cuda' && dist ? dist.device : device });
   if (cfg.threads > 0) setNumThreads(cfg.threads);
   manualSeed(cfg.seed);
   const ops = engine.ops;
 
   const dir = resolve(cfg.logPath, cfg.ckptPath, cfg.exptName);
-  mkdirSync(dir, { recursive: true });
-  removeStaleTemps(dir);
+  if (main) {
+    mkdirSync(dir, { recursive: true });
+    removeStaleTemps(dir);
+    // Rank 0 alone: the others would see its fresh train.log.
+    if (!cfg.resume) refuseExistingRun(dir);
+  }
   const logFile = join(dir, 'train.log');
   const jsonFile = join(dir, 'train_log.jsonl');
   const log = (s: string) => {
+    if (!main) return;
     appendFileSync(logFile, `${new Date().toISOString()} ${s}\n`);
     if (!cfg.progress) process.stderr.write(`${s}\n`);
   };
@@ -137,12 +159,18 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
   log(`data: ${trainIdx.samples.length} train / ${valIdx.samples.length} val images in ${trainIdx.root}`);
 
   // Weights: the newest checkpoint (--resume), else --init, else the declared initialisers.
-  const last = cfg.resume ? latestCheckpoint(dir) : undefined;
-  if (cfg.resume && !last) log(`--resume: no checkpoint in ${dir}, starting from scratch`);
-  const resumed = last ? readTrainCheckpoint(last.path) : undefined;
-  const sd = resumed ? bindStateDict(model, resumed.stateDict, last!.path) : await initialWeights(model, cfg, log);
+  const point = cfg.resume ? resumePoint(dir, (w, p) => bindStateDict(model, w, p), (s) => { log(s); if (cfg.progress && main) process.stderr.write(`${s}\n`); }) : undefined;
+  dist?.agreeOnResume(point?.ck.epoch ?? -1, dir);
+  if (cfg.resume && !point) log(`--resume: no checkpoint in ${dir}, starting from scratch`);
+  const last = point;
+  const resumed = point?.ck;
+  if (point && main) trimEpochLog(jsonFile, point.ck.epoch);
+  const sd = point ? point.weights : await initialWeights(model, cfg, log);
   // Channels-last helps oneDNN on the CPU; on CUDA it is left to a measurement we could not make.
   const state = new TorchModelState(model, sd, ops, ops.device === 'cpu');
+  // DDP's constructor: rank 0's parameters and buffers everywhere, then the gradient reducer.
+  dist?.syncState([...state.tensors.values()]);
+  const ddp = dist?.wrap(state.params);
   const opt = new AdamW(state.params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   const sched = new MultiStepLR([cfg.lr], cfg.milestones, cfg.gamma);
   opt.paramGroups[0]!.initialLr = cfg.lr;
@@ -166,6 +194,7 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
 
   const trainLoader = new DataLoader(trainIdx, {
     resolution: cfg.resolution, batchSize: cfg.trainBs, shuffle: true, seed: cfg.seed, numWorkers: cfg.numWorkers, augment: true,
+    shard: dist ? { rank: dist.rank, worldSize: dist.worldSize } : undefined,
   });
   const valLoader = new DataLoader(valIdx, {
     resolution: cfg.resolution, batchSize: cfg.valBs, numWorkers: cfg.numWorkers,
@@ -189,18 +218,21 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
     for (; epoch < cfg.epochs && !stop; epoch++) {
       const lr = opt.paramGroups[0]!.options.lr;
       const t0 = performance.now();
-      const bar = cfg.progress
+      let bar = cfg.progress
         ? new cliProgress.SingleBar({
           format: `epoch ${epoch + 1}/${cfg.epochs} |{bar}| {value}/{total} loss {loss} {ips} img/s`, hideCursor: true, clearOnComplete: false,
         }, cliProgress.Presets.shades_classic)
         : undefined;
+      if (!main) bar = undefined;
       bar?.start(stepsPerEpoch, 0, { loss: '-', ips: '-' });
       const sums: Record<string, number> = {};
       let lossSum = 0, steps = 0, images = 0;
       const ctx = state.ctx(true);
       for await (const b of trainLoader.epoch(epoch)) {
         const out = tidy(() => {
+          ddp?.beforeForward();
           const logits = forward(model, state, ctx, b);
+          ddp?.afterForward([logits]);
           const r = b.resolution;
           const labels = fromData(BigInt64Array.from(b.labels, (v) => BigInt(v)), [b.size, r, r], 'int64', { device: ops.device });
           const l = trainingLoss(ops, logits, labels, b.labels, lossCfg);
@@ -218,9 +250,11 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
         lossSum += out.loss;
         for (const [k, v] of Object.entries(out.parts)) sums[k] = (sums[k] ?? 0) + v;
         bar?.update(steps, { loss: (lossSum / steps).toFixed(4), ips: (images / ((performance.now() - t0) / 1000)).toFixed(1) });
+        if (dist) stop = dist.anyStop(stop);
         if (stop || steps >= stepsPerEpoch) break;
       }
       bar?.stop();
+      if (stop && steps < stepsPerEpoch && !main) break;
       if (stop && steps < stepsPerEpoch) {
         // Saved under its own name: --resume continues from the last completed epoch instead.
         const path = join(dir, `interrupted_epoch${epoch}.pt`);
@@ -238,6 +272,7 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
         parts: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps])),
         images, time_s: time, images_per_s: images / time,
       };
+      if (!main) continue;
       if ((epoch + 1) % cfg.valInterval === 0 || epoch === cfg.epochs - 1) {
         const m = await validate(state, model, ops, valLoader, valIdx, cfg.maxValImages);
         rec.val = { Mean_F1: m.meanF1, mean_iou: m.meanIoU, pixel_accuracy: m.pixelAccuracy, f1: Object.fromEntries(m.f1) };
@@ -253,6 +288,7 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
       log(`epoch ${epoch} loss ${rec.loss.toFixed(4)} (${parts}) lr ${lr} ${rec.images_per_s.toFixed(2)} img/s ${time.toFixed(1)} s${val} → ${path}`);
       if (cfg.progress) process.stderr.write(`epoch ${epoch}: loss ${rec.loss.toFixed(4)}${val}\n`);
     }
+    if (dist && !stop) dist.finish();
   } finally {
     process.off('SIGINT', onSigint);
     await Promise.all([trainLoader.close(), valLoader.close()]);

@@ -10,6 +10,9 @@ import type { OnnxValue } from '../../src/engine/onnx/graph.js';
 import { buildOnnxCached, defaultCacheDir, graphCacheId } from '../../src/engine/onnx/cache.js';
 import { createSession, releaseSession, run } from '../../src/engine/onnx/session.js';
 import { hostTensor, type StateDict } from '../../src/io/host-tensor.js';
+import { stateDictFromCheckpoint, writeCheckpoint } from '../../src/io/checkpoint.js';
+import { checkpointFingerprint } from '../../src/io/checkpoint-fingerprint.js';
+import { readCheckpointFile } from '../../src/io/files.js';
 
 const model = {
   forward: (ctx: Ctx<OnnxValue>, x: OnnxValue) => ctx.ops.mul(x, ctx.get('scale')),
@@ -42,10 +45,12 @@ test('second build is a cache hit (weights not loaded), and runs the same', asyn
     // no temp files left behind
     assert.ok((await readdir(dir)).every((f) => !f.endsWith('.tmp')));
 
-    // Another input shape, dtype or a touched checkpoint each build anew.
+    // Another input shape, dtype or checkpoint content each build anew; a touched file does not.
     assert.equal((await buildOnnxCached(model, load, [1, 4, 3], key, {}, dir)).hit, false);
     assert.equal((await buildOnnxCached(model, load, [1, 2, 3], key, { dtype: 'float16' }, dir)).hit, false);
     await utimes(ckpt, new Date(), new Date(Date.now() + 5000));
+    assert.equal((await buildOnnxCached(model, load, [1, 2, 3], key, {}, dir)).hit, true);
+    await writeFile(ckpt, 'pretend checkpoinT');
     assert.equal((await buildOnnxCached(model, load, [1, 2, 3], key, {}, dir)).hit, false);
     assert.equal(loads, 4);
   } finally {
@@ -87,4 +92,31 @@ test('cache location: SEGFACE_CACHE, then XDG_CACHE_HOME; ids differ by model an
   ]);
   assert.equal(new Set(ids).size, 4);
   assert.equal(await graphCacheId({ ...base }), ids[0]);
+});
+
+test('cache key from the zip\'s central directory: other weights of the same size and mtime are another graph', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'segface-onnx-cache-'));
+  try {
+    const write = async (name: string, w: number[]) => {
+      const p = join(dir, name);
+      await writeFile(p, writeCheckpoint(new Map([['scale', hostTensor('float32', [3], Float32Array.from(w))]]), { root: 'model' }));
+      await utimes(p, new Date(1e12), new Date(1e12));
+      return p;
+    };
+    const a = await write('a.pt', [1, 2, 3]);
+    const b = await write('b.pt', [1, 2, 4]); // same size, same mtime, other weights
+    const c = await write('c.pt', [1, 2, 3]);
+    const key = (p: string) => graphCacheId({ checkpoint: p, modelId: 'toy', resolution: 2, batch: 1 });
+    assert.notEqual(await key(a), await key(b));
+    assert.equal(await key(a), await key(c), 'same content, another path: the same graph');
+    assert.match(await checkpointFingerprint(a), /^zipcd:[0-9a-f]{64}$/);
+    // Real graphs: the second checkpoint is not served the first one's graph.
+    const load = (p: string) => (): StateDict => stateDictFromCheckpoint(readCheckpointFile(p), p);
+    const ga = await buildOnnxCached(model, load(a), [1, 2, 3], { checkpoint: a, modelId: 'toy', resolution: 2, batch: 1 }, {}, dir);
+    const gb = await buildOnnxCached(model, load(b), [1, 2, 3], { checkpoint: b, modelId: 'toy', resolution: 2, batch: 1 }, {}, dir);
+    assert.equal(gb.hit, false);
+    assert.notDeepEqual(Buffer.from(gb.graph.bytes), Buffer.from(ga.graph.bytes));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

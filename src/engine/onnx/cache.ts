@@ -1,16 +1,17 @@
 // Built graphs cached on disk, so a second run skips the (slow) build and serialisation.
-// Key: checkpoint identity (content hash, or path + size + mtime), model id, resolution, batch,
-// dtype and the builder version. Files are written to a temp name and renamed into place.
+// Key: checkpoint content (a given hash, else the zip's central directory — every entry's CRC-32 —
+// see io/checkpoint-fingerprint.ts), model id, resolution, batch, dtype and the builder version. Files are written to a temp name and renamed into place.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { cacheFolder } from '../../io/cache-dir.js';
+import { checkpointFingerprint } from '../../io/checkpoint-fingerprint.js';
 import type { StateDict } from '../../io/host-tensor.js';
 import { writeFileAtomic } from '../../io/write-files.js';
 import { BUILDER_VERSION, buildOnnxGraph, type BuildOptions, type BuiltGraph, type ForwardModel } from './build.js';
 
 export interface GraphCacheKey {
-  /** Path of the checkpoint file; identified by path + size + mtime unless checkpointHash is given. */
+  /** Path of the checkpoint file; identified by its content unless checkpointHash is given. */
   checkpoint?: string;
   /** A content hash of the weights (preferred when known). */
   checkpointHash?: string;
@@ -31,11 +32,8 @@ export function defaultCacheDir(): string {
 /** A hex digest naming one cached graph. */
 export async function graphCacheId(key: GraphCacheKey): Promise<string> {
   let ckpt: unknown = key.checkpointHash ?? null;
-  if (!ckpt && key.checkpoint) {
-    const p = resolve(key.checkpoint);
-    const st = await stat(p);
-    ckpt = { path: p, size: st.size, mtimeMs: st.mtimeMs };
-  }
+  // Content, not path + size + mtime: other weights of the same size and mtime are another graph.
+  if (!ckpt && key.checkpoint) ckpt = await checkpointFingerprint(resolve(key.checkpoint));
   const canon = JSON.stringify({
     v: BUILDER_VERSION, ckpt, model: key.modelId, res: key.resolution, batch: key.batch,
     dtype: key.dtype ?? 'float32', extra: key.extra ?? null,

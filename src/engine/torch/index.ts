@@ -9,6 +9,7 @@ export { TorchTensor, callOp, callTensor, fromHost, fromData, toHost, isTorchTen
 export { tidy, keep, noGrad, enableGrad, inferenceMode, isGradEnabled } from './scope.js';
 export { AdamW, SGD, type AdamWOptions, type SGDOptions, type OptimizerStateDict, type ParamGroupInput } from './optim.js';
 export { addonPath } from './native.js';
+export { ProcessGroup, DdpReducer, ncclAvailable, type DistInitOptions, type ReduceOp } from './dist.js';
 export { torchCtx, torchDevice, deviceWeights, type TorchCtxOptions } from './ctx.js';
 
 /** Intra-op threads (default: every core, unless OMP_NUM_THREADS is set). */

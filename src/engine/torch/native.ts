@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../errors.js';
+import type { NativeDist } from './dist.js';
 
 /** An opaque native tensor handle (one at::Tensor reference). */
 export type Handle = { readonly __torchHandle: unique symbol };
@@ -36,6 +37,7 @@ export interface NativeTorch {
   manualSeed(seed: number | bigint): void;
   cudaDeviceCount(): number;
   readonly torchVersion: string;
+  readonly dist: NativeDist;
 }
 
 const ADDON_REL = join('native', 'build', 'Release', 'segface_torch.node');

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const NAMES = ['infer', 'train', 'load', 'consensus', 'cuda', 'profile', 'browser', 'ddp'];
+const NAMES = ['infer', 'train', 'load', 'consensus', 'cuda', 'profile', 'browser', 'ddp', 'wild'];
 const args = process.argv.slice(2);
 const name = args.shift();
 if (!name || !NAMES.includes(name)) {

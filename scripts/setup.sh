@@ -24,17 +24,48 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "setup: npm dependencies"
-export ONNXRUNTIME_NODE_INSTALL=skip
-if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+# Each step below is skipped when its inputs have not changed since it last ran, so a second run
+# takes seconds.
+export ONNXRUNTIME_NODE_INSTALL=skip # ONNX Runtime's CPU provider only (no GPU download)
+deps_key=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+if [ -f node_modules/.segface-deps ] && [ "$(cat node_modules/.segface-deps)" = "$deps_key" ]; then
+  echo "setup: npm dependencies up to date"
+else
+  echo "setup: npm dependencies"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  echo "$deps_key" > node_modules/.segface-deps
+fi
 
-echo "setup: TypeScript build"
-npm run --silent build
+# Newer than the stamp: anything tsc or the page bundle reads.
+changed_since() { [ ! -f "$1" ] || [ -n "$(find "${@:2}" -newer "$1" -print -quit 2>/dev/null)" ]; }
+if changed_since dist/.segface-build src test scripts bench tsconfig.json package.json node_modules/.segface-deps; then
+  echo "setup: TypeScript build"
+  npm run --silent build
+  echo "setup: page bundle (dist/web/app.js)"
+  npm run --silent build:web >/dev/null
+  touch dist/.segface-build
+else
+  echo "setup: TypeScript build and page bundle up to date"
+fi
 
 if [ -f native/binding.gyp ]; then
   if [ -e /usr/include/torch/csrc/api/include/torch/torch.h ] || [ -n "${LIBTORCH:-}" ]; then
-    echo "setup: native libtorch addon"
-    npm run --silent build:native >/tmp/segface-native-build.log 2>&1 || { tail -40 /tmp/segface-native-build.log; exit 1; }
+    addon=native/build/Release/segface_torch.node
+    if [ -f "$addon" ] && ! changed_since "$addon" native/src native/binding.gyp native/detect.js; then
+      echo "setup: native libtorch addon up to date"
+    else
+      log=/tmp/segface-native-build.log
+      echo "setup: building the native libtorch addon with node-gyp (C++ against libtorch, 1-3 minutes; log: $log)"
+      start=$SECONDS
+      npm run --silent build:native >"$log" 2>&1 &
+      pid=$!
+      while kill -0 "$pid" 2>/dev/null; do
+        sleep 15
+        kill -0 "$pid" 2>/dev/null && echo "setup:   still compiling ($((SECONDS - start)) s, $(grep -c 'CXX\|SOLINK' "$log" || true) steps of 3 done)"
+      done
+      wait "$pid" || { tail -40 "$log"; exit 1; }
+      echo "setup: native addon built in $((SECONDS - start)) s"
+    fi
   else
     echo "setup: libtorch not found; skipping the training engine (parsing works without it)"
   fi

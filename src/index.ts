@@ -9,3 +9,5 @@ export { readImage, DEFAULT_MAX_PIXELS } from './image/read.js';
 export { UserError } from './errors.js';
 // Standalone ONNX files of a model (what `segface export` writes).
 export { exportOnnx, type ExportOptions, type ExportedModel } from './export/export-onnx.js';
+export { fetchBytes, type FetchBytesOptions } from './hub/fetch-bytes.js';
+export { VERSION } from './version.js';

@@ -1,9 +1,12 @@
 // The web page: a photo (file, drop or camera) → parsed on the server (POST /parse) or in the
 // browser (ONNX Runtime Web) → overlay with a class legend, class toggles and mask downloads.
 import { binaryMask, histogram, overlay } from '../image/label-pixels.js';
+import { writeZip } from '../io/zip.js';
 import type { RgbImage } from '../image/read.js';
 import { decodeBlob, decodeLabelPng, grabFrame } from './decode.js';
-import { classesOf, configureOrt, WebParser, type WebClass } from './web-parser.js';
+import { classesOf, configureOrt, WebParser, type WebClass, type WebFace } from './web-parser.js';
+import { drawFaces, ownersFromGeometry, renderFaceList } from './faces-view.js';
+import type { HeadKind } from '../model/classes.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const statusEl = $<HTMLDivElement>('status');
@@ -19,8 +22,13 @@ interface State {
   stem: string;
   server: { model: string; resolution: number; head: string } | null;
   parser: { key: string; parser: Promise<WebParser> } | null;
+  /** Detected faces, which face owns each pixel (1 + index, 0 none) and the one shown alone. */
+  faces: WebFace[] | null;
+  owner: Uint8Array | null;
+  only: number | null;
 }
-const st: State = { photo: null, labels: null, classes: [], hidden: new Set(), stem: 'photo', server: null, parser: null };
+const st: State = { photo: null, labels: null, classes: [], hidden: new Set(), stem: 'photo', server: null, parser: null, faces: null, owner: null, only: null };
+const detectOn = () => $<HTMLInputElement>('detect').checked;
 
 function setStatus(state: 'idle' | 'busy' | 'done' | 'error', text: string): void {
   statusEl.dataset.state = state;
@@ -57,9 +65,10 @@ function renderLegend(): void {
       share.textContent = `${((100 * counts[c.id]!) / total).toFixed(1)}%`;
       if (counts[c.id] === 0) li.classList.add('absent');
     }
+    // The whole row but the share is one label: clicking the name toggles the class too.
     const label = document.createElement('label');
-    label.append(box, ' ', sw);
-    li.append(label, name, share);
+    label.append(box, sw, name);
+    li.append(label, share);
     return li;
   }));
 }
@@ -67,11 +76,18 @@ function renderLegend(): void {
 /** Shown labels: hidden classes drawn as background. */
 function shownLabels(): Uint8Array {
   const labels = st.labels!;
-  if (st.hidden.size === 0) return labels;
+  const only = st.only !== null && st.owner ? st.only + 1 : 0;
+  if (st.hidden.size === 0 && !only) return labels;
   const bg = backgroundId();
   const out = new Uint8Array(labels.length);
-  for (let i = 0; i < labels.length; i++) out[i] = st.hidden.has(labels[i]!) ? bg : labels[i]!;
+  for (let i = 0; i < labels.length; i++) out[i] = st.hidden.has(labels[i]!) || (only && st.owner![i] !== only) ? bg : labels[i]!;
   return out;
+}
+
+function selectFace(i: number | null): void {
+  st.only = st.only === i ? null : i;
+  render();
+  renderFaceList($<HTMLOListElement>('faces'), st.faces, st.only, selectFace);
 }
 
 function putRgb(canvas: HTMLCanvasElement, rgb: Uint8Array, w: number, h: number): void {
@@ -88,19 +104,30 @@ function putRgb(canvas: HTMLCanvasElement, rgb: Uint8Array, w: number, h: number
 function render(): void {
   const p = st.photo;
   if (!p) return;
+  // Boxes go on their own layer so the view (and its download) stays the plain overlay.
+  const layer = $<HTMLCanvasElement>('faces-layer');
+  layer.width = p.width;
+  layer.height = p.height;
   if (!st.labels) { putRgb(view, p.data, p.width, p.height); return; }
   putRgb(view, overlay(p.data, shownLabels(), palette(), Number(alpha.value) / 100, backgroundId()), p.width, p.height);
+  if (st.faces) drawFaces(layer, st.faces, st.only);
   view.dataset.overlay = 'ready';
 }
 
 async function serverLabels(blob: Blob): Promise<Uint8Array> {
-  const res = await fetch('/parse?format=labels', { method: 'POST', body: blob, headers: { 'content-type': blob.type || 'application/octet-stream' } });
+  const res = await fetch(`/parse?format=labels&detect=${detectOn() ? 1 : 0}`, { method: 'POST', body: blob, headers: { 'content-type': blob.type || 'application/octet-stream' } });
   if (!res.ok) {
     const body = await res.json().catch(() => ({ error: res.statusText }));
     throw new Error(`server: ${(body as { error?: string }).error ?? res.status}`);
   }
   const l = await decodeLabelPng(await res.blob());
   if (l.width !== st.photo!.width || l.height !== st.photo!.height) throw new Error(`server labels are ${l.width}×${l.height}, the photo is ${st.photo!.width}×${st.photo!.height}`);
+  const faces = res.headers.get('x-segface-faces');
+  if (faces !== null) {
+    st.faces = JSON.parse(faces) as WebFace[];
+    // The label PNG has no owner map: faces own the pixels of their crops (nearest crop centre).
+    st.owner = ownersFromGeometry(st.faces, (st.server?.head ?? 'celeb') as HeadKind, st.server?.resolution ?? 512, l.width, l.height);
+  }
   return l.labels;
 }
 
@@ -123,9 +150,23 @@ function browserParser(): Promise<WebParser> {
   return p;
 }
 
+/** After a failure nothing of an earlier photo stays on screen or in the downloads. */
+function clearResult(): void {
+  st.photo = null;
+  st.labels = null;
+  delete view.dataset.overlay;
+  view.width = 0;
+  view.height = 0;
+  setDownloads(false);
+  renderLegend();
+}
+
 async function process(photo: RgbImage, blob: () => Promise<Blob>): Promise<void> {
   st.photo = photo;
   st.labels = null;
+  st.faces = null;
+  st.owner = null;
+  st.only = null;
   delete view.dataset.overlay;
   render();
   setDownloads(false);
@@ -140,18 +181,28 @@ async function process(photo: RgbImage, blob: () => Promise<Blob>): Promise<void
       setStatus('busy', 'Loading the model in the browser…');
       const parser = await browserParser();
       setStatus('busy', `Parsing in the browser (${parser.provider})…`);
-      const r = await parser.parse(photo);
+      const r = await parser.parse(photo, detectOn() ? { detectorBytes: detectorBytes } : {});
       st.classes = parser.classes;
       st.labels = r.labels;
+      st.faces = r.faces ?? null;
+      st.owner = r.owner ?? null;
       how = `in the browser with ONNX Runtime Web (${parser.provider}, ${parser.modelId}; inference ${r.inferenceMs.toFixed(0)} ms)`;
     }
     renderLegend();
     render();
+    renderFaceList($<HTMLOListElement>('faces'), st.faces, st.only, selectFace);
     setDownloads(true);
     setStatus('done', `${photo.width}×${photo.height} parsed ${how} in ${((performance.now() - t0) / 1000).toFixed(2)} s.`);
   } catch (e) {
+    clearResult();
     setStatus('error', (e as Error).message);
   }
+}
+
+async function detectorBytes(): Promise<Uint8Array> {
+  const r = await fetch('/blazeface.onnx');
+  if (!r.ok) throw new Error('the server offers no face detector (/blazeface.onnx); untick "find faces"');
+  return new Uint8Array(await r.arrayBuffer());
 }
 
 async function onFile(file: File): Promise<void> {
@@ -161,17 +212,21 @@ async function onFile(file: File): Promise<void> {
     const photo = await decodeBlob(file, file.name);
     await process(photo, async () => file);
   } catch (e) {
+    clearResult();
     setStatus('error', (e as Error).message);
   }
 }
 
+function saveBlob(name: string, b: Blob): void {
+  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(b), download: name });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+const pngOf = (canvas: HTMLCanvasElement) => new Promise<Blob>((ok, bad) => canvas.toBlob((b) => (b ? ok(b) : bad(new Error('cannot encode PNG'))), 'image/png'));
+
 function download(name: string, canvas: HTMLCanvasElement): void {
-  canvas.toBlob((b) => {
-    if (!b) return;
-    const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(b), download: name });
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-  }, 'image/png');
+  void pngOf(canvas).then((b) => saveBlob(name, b), (e: Error) => setStatus('error', e.message));
 }
 
 function greyCanvas(values: Uint8Array, w: number, h: number): HTMLCanvasElement {
@@ -209,13 +264,19 @@ function wire(): void {
   $('all-off').addEventListener('click', () => { st.hidden = new Set(st.classes.map((c) => c.id).filter((id) => id !== backgroundId())); renderLegend(); render(); });
   $('dl-overlay').addEventListener('click', () => download(`${st.stem}.overlay.png`, view));
   $('dl-labels').addEventListener('click', () => { if (st.labels && st.photo) download(`${st.stem}.labels.png`, greyCanvas(st.labels, st.photo.width, st.photo.height)); });
-  $('dl-masks').addEventListener('click', () => {
+  // One zip (<stem>.masks/NN_<class>.png, as `segface parse --outputs masks` names them) of the
+  // shown classes that are present.
+  $('dl-masks').addEventListener('click', async () => {
     if (!st.labels || !st.photo) return;
-    const counts = histogram(st.labels, 256);
+    const { labels, photo, stem } = { labels: st.labels, photo: st.photo, stem: st.stem };
+    const counts = histogram(labels, 256);
+    const entries: { name: string; data: Uint8Array }[] = [];
     for (const c of st.classes) {
       if (st.hidden.has(c.id) || counts[c.id] === 0) continue;
-      download(`${st.stem}.mask_${String(c.id).padStart(2, '0')}_${c.name}.png`, greyCanvas(binaryMask(st.labels, c.id), st.photo.width, st.photo.height));
+      const png = await pngOf(greyCanvas(binaryMask(labels, c.id), photo.width, photo.height));
+      entries.push({ name: `${stem}.masks/${String(c.id).padStart(2, '0')}_${c.name}.png`, data: new Uint8Array(await png.arrayBuffer()) });
     }
+    saveBlob(`${stem}.masks.zip`, new Blob([writeZip(entries) as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
   });
 
   const video = $<HTMLVideoElement>('video');

@@ -1,5 +1,6 @@
 // Photos in the browser: files, blobs and camera frames → 8-bit RGB (the RgbImage the shared
 // preprocessing takes). The browser's own decoders do the work; EXIF orientation is applied.
+import { DEFAULT_MAX_PIXELS } from '../image/limits.js';
 import type { RgbImage } from '../image/read.js';
 
 function canvas2d(w: number, h: number): CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D {
@@ -17,13 +18,13 @@ export function rgbaToRgb(rgba: Uint8ClampedArray | Uint8Array, w: number, h: nu
   return { data, width: w, height: h, name };
 }
 
-function pixelsOf(src: CanvasImageSource, w: number, h: number, name: string): RgbImage {
+export function pixelsOf(src: CanvasImageSource, w: number, h: number, name: string): RgbImage {
   const ctx = canvas2d(w, h);
   ctx.drawImage(src, 0, 0, w, h);
   return rgbaToRgb(ctx.getImageData(0, 0, w, h).data, w, h, name);
 }
 
-export async function decodeBlob(blob: Blob, name: string, maxPixels = 40_000_000): Promise<RgbImage> {
+export async function decodeBlob(blob: Blob, name: string, maxPixels = DEFAULT_MAX_PIXELS): Promise<RgbImage> {
   let bmp: ImageBitmap;
   try {
     bmp = await createImageBitmap(blob, { imageOrientation: 'from-image' });

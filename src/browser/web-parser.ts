@@ -6,21 +6,33 @@ import onnxProto from 'onnx-proto';
 import { buildOnnxGraph } from '../engine/onnx/build.js';
 import { segfaceGraphInfo } from '../api/graph-info.js';
 import { resizeArgmax } from '../image/postprocess.js';
+import type { SoftLogits } from '../image/probabilities.js';
 import { preprocessInto } from '../image/preprocess.js';
 import type { RgbImage } from '../image/read.js';
 import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
 import { classTable, type ClassInfo, type HeadKind } from '../model/classes.js';
 import { fromCheckpoint } from '../model/from-checkpoint.js';
+import { FaceDetector } from '../face/detector.js';
+import { FacePaster } from '../face/paste.js';
+import { parseFaces, type CanvasModel } from '../face/parse-faces.js';
+import { webRuntime } from './web-runtime.js';
 
 export type Provider = 'webgpu' | 'wasm';
 
 export type WebClass = ClassInfo;
+
+export interface WebFace { box: [number, number, number, number]; score: number; landmarks: [number, number][]; angle: number }
 
 export interface WebParse {
   labels: Uint8Array;
   width: number;
   height: number;
   inferenceMs: number;
+  /** The network's output [1,C,h,w] (native class order), for probabilities (whole-image parses). */
+  logits?: SoftLogits;
+  /** With detection: the faces, and 1 + the index of the face owning each pixel (0: none). */
+  faces?: WebFace[];
+  owner?: Uint8Array;
 }
 
 /** Where ONNX Runtime Web fetches its wasm files (served by `segface serve` from node_modules). */
@@ -55,6 +67,8 @@ function graphInfo(bytes: Uint8Array, name: string): GraphInfo {
 
 export class WebParser {
   readonly classes: WebClass[];
+  private detector?: Promise<FaceDetector>;
+  private paster?: FacePaster;
 
   private constructor(private readonly session: ort.InferenceSession, readonly info: GraphInfo, readonly provider: Provider) {
     this.classes = classesOf(info.head);
@@ -85,8 +99,36 @@ export class WebParser {
     return WebParser.fromOnnx(g.bytes, name, prefer, { modelId: c.describe, head: c.head });
   }
 
-  /** One photo → class ids at its own size. */
-  async parse(img: RgbImage): Promise<WebParse> {
+  /** The model as the face pipeline sees it: aligned crops [n,3,R,R] → logits. */
+  private canvasModel(): CanvasModel {
+    return {
+      resolution: this.resolution, numClasses: this.classes.length, head: this.info.head,
+      run: async (batch: Float32Array, n: number) => {
+        const r = this.resolution;
+        const res = await this.session.run({ [this.session.inputNames[0]!]: new ort.Tensor('float32', batch, [n, 3, r, r]) });
+        const out = res[this.session.outputNames[0]!]!;
+        const logits = (await out.getData()) as Float32Array;
+        const [, , h, w] = out.dims.map(Number) as [number, number, number, number];
+        return { logits, height: h, width: w };
+      },
+    };
+  }
+
+  /**
+   * One photo → class ids at its own size. With `detectorBytes` (BlazeFace-256), every face is
+   * found, aligned as the model was trained and pasted back, as `segface parse` does.
+   */
+  async parse(img: RgbImage, opts: { detectorBytes?: () => Promise<Uint8Array>; minFace?: number; threshold?: number } = {}): Promise<WebParse> {
+    if (opts.detectorBytes) {
+      const load = opts.detectorBytes;
+      this.detector ??= load().then((b) => FaceDetector.open(webRuntime, b));
+      this.detector.catch(() => { this.detector = undefined; });
+      const t0 = performance.now();
+      const faces = await (await this.detector).detect(img, { minFace: opts.minFace, threshold: opts.threshold });
+      this.paster ??= new FacePaster(webRuntime, this.resolution);
+      const r = await parseFaces(img, faces, this.canvasModel(), this.paster);
+      return { labels: r.labels, owner: r.owner, faces, width: img.width, height: img.height, inferenceMs: performance.now() - t0 };
+    }
     const r = this.resolution;
     const input = new Float32Array(3 * r * r);
     preprocessInto(img, r, input, 0); // [1,3,R,R]
@@ -94,13 +136,18 @@ export class WebParser {
     const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, r, r]) };
     const res = await this.session.run(feeds);
     const out = res[this.session.outputNames[0]!]!;
-    const logits = (out.type === 'float32' ? out.data : await out.getData()) as Float32Array; // [1,C,h,w]
+    // A copy: the tensor's memory (WASM heap or GPU download) is released below.
+    const logits = ((out.location === 'cpu' ? out.data : await out.getData()) as Float32Array).slice(); // [1,C,h,w]
     const inferenceMs = performance.now() - t0;
     const [, c, h, w] = out.dims.map(Number) as [number, number, number, number];
     const labels = resizeArgmax(logits, 0, c, h, w, img.height, img.width);
     out.dispose();
-    return { labels, width: img.width, height: img.height, inferenceMs };
+    return { labels, width: img.width, height: img.height, inferenceMs, logits: { data: logits, offset: 0, numClasses: c, height: h, width: w } };
   }
 
-  async dispose(): Promise<void> { await this.session.release(); }
+  async dispose(): Promise<void> {
+    const d = this.detector;
+    this.detector = undefined;
+    await Promise.all([this.session.release(), d?.then((x) => x.dispose()).catch(() => undefined), this.paster?.dispose()]);
+  }
 }

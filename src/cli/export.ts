@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../io/files.js';
 import { OutputGuard } from '../io/output-guard.js';
 import { UserError } from '../errors.js';
 import { positiveInt, positiveNumber } from './numbers.js';
+import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 
 export interface ExportCommandOptions {
   model: string;
@@ -85,7 +86,8 @@ export function register(program: Command): void {
   program
     .command('export')
     .description('write a model as a standalone ONNX file (weights embedded) for ONNX Runtime in any language')
-    .requiredOption('-m, --model <id|path>', 'registry id, model_299.pt checkpoint or fixture folder')
+    .option('-m, --model <id|path>', CHECKPOINT_HELP)
+    .addOption(modelPathOption())
     .requiredOption('-o, --out <file.onnx>', 'output file')
     .option('-r, --resolution <n>', 'input size R (default: the model\'s)', positiveInt('--resolution'))
     .option('--fp16', 'float16 weights and compute (input and output stay float32); sensitive modules stay float32, see --fp16-tolerance')
@@ -97,7 +99,7 @@ export function register(program: Command): void {
     .option('--cache-dir <dir>', 'checkpoint cache folder')
     .option('--offline', 'never download; use only cached checkpoints')
     .option('--overwrite', 'replace an existing --out file')
-    .action(async (o: ExportCommandOptions) => {
-      await runExport(o, (s) => process.stderr.write(`${s}\n`));
+    .action(async (o: Omit<ExportCommandOptions, 'model'> & { model?: string; model_path?: string }) => {
+      await runExport({ ...o, model: checkpointFlag(o, 'export') }, (s) => process.stderr.write(`${s}\n`));
     });
 }

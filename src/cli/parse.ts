@@ -2,20 +2,24 @@
 // Batches are pipelined: while the network runs on one batch, the next one is decoded.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { FaceParser } from '../api/face-parser.js';
 import type { ParseResult } from '../api/result.js';
 import { expandInputs } from '../image/inputs.js';
+import { labelsPng } from '../image/encode.js';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
 import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../io/write-files.js';
 import type { LabelOrder } from '../model/classes.js';
 import { UserError } from '../errors.js';
+import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 import { OutputGuard } from '../io/output-guard.js';
 import { positiveInt } from './numbers.js';
+import { faceCropFiles } from './face-outputs.js';
+import type { FaceSelection } from '../face/parse-faces.js';
 
-export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'json'] as const;
+export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'probs', 'json', 'crops'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
 const DEFAULT_OUTPUTS: OutputKind[] = ['labels', 'color', 'overlay'];
 
@@ -33,8 +37,32 @@ export interface ParseCommandOptions {
   offline?: boolean;
   resolution?: number;
   progress?: boolean;
+  /** Mirror the input folders' sub-folders under --out instead of one flat folder. */
+  keepStructure?: boolean;
+  /** Folders: include their sub-folders. */
+  recursive?: boolean;
   /** Replace existing files in --out that this run did not write (never an input). */
   overwrite?: boolean;
+  /** Find faces and parse each aligned (default true); false: the whole image, as before. */
+  detect?: boolean;
+  faces?: FaceSelection;
+  minFace?: number;
+  detectThreshold?: number;
+}
+
+function parseFaces(v: string): FaceSelection {
+  if (v === 'all' || v === 'largest') return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`--faces must be all, largest or a positive integer, got '${v}'`);
+  return n;
+}
+
+function positiveNumber(name: string, max = Infinity) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > max) throw new UserError(`${name} must be a number in (0, ${max}], got '${v}'`);
+    return n;
+  };
 }
 
 function parseOutputs(v: string): OutputKind[] {
@@ -55,14 +83,19 @@ export function outputPaths(out: string, stem: string) {
     overlay: join(out, `${stem}.overlay.png`),
     json: join(out, `${stem}.json`),
     mask: (id: number, name: string) => join(out, `${stem}.masks`, `${String(id).padStart(2, '0')}_${name}.png`),
+    probs: (id: number, name: string) => join(out, `${stem}.probs`, `${String(id).padStart(2, '0')}_${name}.png`),
   };
 }
 
-/** Distinct output stems: the file name without extension, numbered when two inputs share it. */
-function stems(files: readonly string[]): string[] {
+/**
+ * Distinct output stems: the file name without extension (with `keep`, its path below the input
+ * folder), numbered when two inputs share it.
+ */
+function stems(rel: readonly string[], keep = false): string[] {
   const used = new Map<string, number>();
-  return files.map((f) => {
-    const s = basename(f, extname(f)) || 'image';
+  return rel.map((f) => {
+    const name = basename(f, extname(f)) || 'image';
+    const s = keep && dirname(f) !== '.' ? join(dirname(f), name) : name;
     const k = used.get(s) ?? 0;
     used.set(s, k + 1);
     return k === 0 ? s : `${s}-${k + 1}`;
@@ -75,9 +108,21 @@ async function encodeOutputs(r: ParseResult, out: string, stem: string, kinds: r
   if (kinds.includes('labels')) files.push({ path: p.labels, data: await r.toPNG() });
   if (kinds.includes('color')) files.push({ path: p.color, data: await r.colorPNG() });
   if (kinds.includes('overlay')) files.push({ path: p.overlay, data: await r.overlayPNG() });
+  // Masks and probabilities for the classes found only (r.classes): an absent class's mask is empty.
   if (kinds.includes('masks')) for (const c of r.classes) files.push({ path: p.mask(c.id, c.name), data: await r.maskPNG(c.id) });
+  if (kinds.includes('probs') && !r.faces) {
+    const found = r.classes;
+    const planes = r.probabilityBytes(found.map((c) => c.id)); // one pass over the logits
+    for (let k = 0; k < found.length; k++) files.push({ path: p.probs(found[k]!.id, found[k]!.name), data: await labelsPng(planes[k]!, r.width, r.height) });
+  }
   if (kinds.includes('json')) files.push({ path: p.json, data: `${JSON.stringify(r.summary(), null, 2)}\n` });
+  if (kinds.includes('crops')) files.push(...await faceCropFiles(r, out, stem));
   return files;
+}
+
+/** Whether --outputs named `kind` itself (not through `all`). */
+function inputsAskedFor(o: ParseCommandOptions, kind: OutputKind): boolean {
+  return o.outputs.includes(kind) && o.outputs.length < OUTPUT_KINDS.length;
 }
 
 /** Fails early, naming the folder, when outputs cannot be written there. */
@@ -106,21 +151,25 @@ const problemOf = (e: unknown, file: string) => {
 export interface ParseReport { total: number; written: number; failures: string[] }
 
 /** Runs the whole command; returns what happened (the caller sets the exit code). */
-export async function runParse(inputs: readonly string[], o: ParseCommandOptions, log = (s: string) => process.stdout.write(`${s}\n`), warn = (s: string) => process.stderr.write(`${s}\n`)): Promise<ParseReport> {
-  const { files, problems } = await expandInputs(inputs);
+export async function runParse(inputs: readonly string[], o: ParseCommandOptions & { model: string }, log = (s: string) => process.stdout.write(`${s}\n`), warn = (s: string) => process.stderr.write(`${s}\n`)): Promise<ParseReport> {
+  const { files, rel, problems } = await expandInputs(inputs, { recursive: o.recursive });
   const failures = problems.map((p) => `${p.input}: ${p.problem}`);
   failures.forEach(warn);
   await checkOutputFolder(o.out);
   const report: ParseReport = { total: files.length + problems.length, written: 0, failures };
   if (files.length === 0) return report;
+  const detect = o.detect ?? true;
+  if (!detect && inputsAskedFor(o, 'crops')) throw new UserError('--outputs crops needs face detection (drop --no-detect)');
+  if (detect && inputsAskedFor(o, 'probs')) throw new UserError('--outputs probs is for whole-image parsing: add --no-detect (face parsing keeps labels, not probabilities)');
+  const faceOpts = { detect, faces: o.faces, minFace: o.minFace, detectThreshold: o.detectThreshold, crops: o.outputs.includes('crops') && detect };
 
   const parser = await FaceParser.load(o.model, {
     runtime: o.runtime, device: o.device, threads: o.threads, cacheDir: o.cacheDir, offline: o.offline,
     labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress, batch: Math.min(o.batch, files.length),
   });
-  const names = stems(files);
+  const names = stems(rel, o.keepStructure);
   const guard = new OutputGuard(files, !!o.overwrite);
-  const tty = o.progress ?? !!process.stderr.isTTY;
+  const tty = o.progress !== false && !!process.stderr.isTTY;
   const bar = tty ? new cliProgress.SingleBar({ format: 'parsing [{bar}] {value}/{total} images {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   // On a terminal only problems are printed, above the bar (which redraws on its next update).
   const say = (s: string, isErr: boolean) => {
@@ -157,6 +206,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
         await writeFilesAtomic(outs);
         for (const f of outs) guard.wrote(f.path);
         report.written++;
+        if (r.faces && r.faces.length === 0) say(`${file}: no face found (background-only map; --no-detect parses the whole image, --min-face/--detect-threshold search harder)`, true);
         const t = r.timing;
         say(`${file} -> ${join(o.out, stem)}.* (${r.width}x${r.height}, ${r.summary().present.length} classes, ${Math.round(t.decodeMs + t.preprocessMs + t.inferenceMs + t.postprocessMs)} ms)`, false);
       } catch (e) {
@@ -178,7 +228,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
       const batch = await next;
       next = start + o.batch < files.length ? decodeBatch(start + o.batch) : Promise.resolve([]);
       if (batch.length === 0) continue;
-      const results = await parser.parseImages(batch.map((d) => d.img), batch.map((d) => d.ms));
+      const results = await parser.parseImages(batch.map((d) => d.img), batch.map((d) => d.ms), faceOpts);
       await writing;
       writing = writeBatch(batch, results);
     }
@@ -195,7 +245,8 @@ export function register(program: Command): void {
     .command('parse')
     .description('parse face photos into label maps, colour pictures, overlays, masks and summaries')
     .argument('<inputs...>', 'image files, folders or glob patterns (quote globs)')
-    .requiredOption('-m, --model <model>', 'registry id (e.g. mobilenet_celeba_512), a model_299.pt checkpoint or an exported .onnx')
+    .option('-m, --model <model>', CHECKPOINT_HELP)
+    .addOption(modelPathOption())
     .option('-o, --out <dir>', 'output folder', 'segface-out')
     .option('-b, --batch <n>', 'images per forward pass', positiveInt('--batch'), 1)
     .addOption(new Option('--runtime <runtime>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
@@ -203,12 +254,21 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads for the network', positiveInt('--threads'))
     .addOption(new Option('--label-order <order>', 'numbering of written ids: native (SegFace/FaRL), celebamask (CelebAMask-HQ g_mask.py) or bisenet (face-parsing.PyTorch)').choices(['native', 'celebamask', 'bisenet']).default('native'))
     .addOption(new Option('--outputs <list>', `comma-separated subset of ${OUTPUT_KINDS.join(',')} or all`).argParser(parseOutputs).default(DEFAULT_OUTPUTS, DEFAULT_OUTPUTS.join(',')))
-    .option('--max-pixels <n>', 'refuse images with more pixels than this', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
+    .option('--max-pixels <n>', 'refuse images with more pixels than this (same default as serve)', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .option('--resolution <n>', 'input size for checkpoints that are not registry ids (default 512)', positiveInt('--resolution'))
     .option('--cache-dir <dir>', 'model cache folder (default $SEGFACE_CACHE or $XDG_CACHE_HOME/segface/models)')
     .option('--offline', 'never download; use only cached models (also HF_HUB_OFFLINE=1 / SEGFACE_OFFLINE=1)')
+    .option('-r, --recursive', 'folders: also the images in their sub-folders')
+    .option('--keep-structure', 'write each image\'s outputs under the same sub-folder of --out as it has below its input folder (default: one flat folder, name-2, name-3 for repeated names)')
+    .option('--progress', 'progress bar (default: when stderr is a terminal)')
+    .option('--no-progress', 'no progress bar: one line per image')
     .option('--overwrite', 'replace existing output files (an input is never replaced)')
-    .action(async (inputs: string[], opts: ParseCommandOptions) => {
+    .option('--no-detect', 'no face detection: parse the whole image as one face crop (pre-cropped faces; the behaviour before detection)')
+    .option('--faces <which>', 'faces to parse: all, largest or N (the N best)', parseFaces, 'all' as FaceSelection)
+    .option('--min-face <px>', 'smallest face height to look for, pixels', positiveNumber('--min-face'), 32)
+    .option('--detect-threshold <x>', 'minimum face detector score', positiveNumber('--detect-threshold', 1), 0.5)
+    .action(async (inputs: string[], raw: ParseCommandOptions & { model_path?: string }) => {
+      const opts = { ...raw, model: checkpointFlag(raw, 'parse') };
       // Ctrl-C mid-write must not leave temporaries in the output folder.
       for (const sig of ['SIGINT', 'SIGTERM'] as const) {
         process.once(sig, () => { removeLiveTemps(); process.stderr.write(`\nsegface: interrupted\n`); process.exit(130); });

@@ -5,10 +5,12 @@ import { openServedModel, warmUp } from '../service/open-model.js';
 import { webAssets } from '../service/web-assets.js';
 import { UserError } from '../errors.js';
 import { intInRange, positiveInt, positiveNumber } from './numbers.js';
+import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
+import { ORT_WEB_MISSING, ortWebDir } from '../service/web-routes.js';
 
 interface ServeOptions {
-  model: string; port: number; host: string; resolution?: number; threads?: number; device?: 'cpu' | 'cuda';
-  maxUploadMb: number; maxPixels: number; queue: number; concurrency: number; timeout: number;
+  model?: string; model_path?: string; port: number; host: string; resolution?: number; threads?: number; device?: 'cpu' | 'cuda';
+  maxUploadMb: number; maxPixels: number; queue: number; concurrency: number; timeout: number; uploadTimeout: number;
   cacheDir?: string; offline?: boolean;
 }
 
@@ -16,7 +18,8 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('HTTP service (POST /parse, GET /classes, GET /healthz) and a web page at / for one model')
-    .requiredOption('-m, --model <id|path>', 'registry id, model_299.pt, exported .onnx or fixture folder')
+    .option('-m, --model <id|path>', CHECKPOINT_HELP)
+    .addOption(modelPathOption())
     .option('-p, --port <n>', 'port', intInRange('--port', 0, 65535), 8080)
     .option('--host <addr>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('-r, --resolution <n>', 'input size for checkpoints (default: the model\'s)', positiveInt('--resolution'))
@@ -27,11 +30,13 @@ export function register(program: Command): void {
     .option('--queue <n>', 'requests held at once (running + waiting); more get 503', positiveInt('--queue'), DEFAULT_LIMITS.capacity)
     .option('--concurrency <n>', 'parses run at the same time', positiveInt('--concurrency'), DEFAULT_LIMITS.concurrency)
     .option('--timeout <s>', 'per-request limit in seconds (503 past it)', positiveNumber('--timeout'), DEFAULT_LIMITS.timeoutMs / 1000)
+    .option('--upload-timeout <s>', 'seconds for an upload to arrive whole (408 and the connection closes past it)', positiveNumber('--upload-timeout'), DEFAULT_LIMITS.uploadTimeoutMs / 1000)
     .option('--cache-dir <dir>', 'checkpoint cache folder')
     .option('--offline', 'never download; use only cached checkpoints')
     .action(async (o: ServeOptions) => {
       if (o.concurrency > o.queue) throw new UserError(`--concurrency ${o.concurrency} is larger than --queue ${o.queue}`);
-      const served = await openServedModel(o.model, { resolution: o.resolution, threads: o.threads, device: o.device, cacheDir: o.cacheDir, offline: o.offline });
+      const model = checkpointFlag(o, 'serve');
+      const served = await openServedModel(model, { resolution: o.resolution, threads: o.threads, device: o.device, cacheDir: o.cacheDir, offline: o.offline });
       process.stderr.write(`segface serve: ${served.parser.modelId} (${served.parser.resolution}×${served.parser.resolution}); warming up…\n`);
       await warmUp(served.parser);
       const app = await createApp({
@@ -40,7 +45,7 @@ export function register(program: Command): void {
         logger: false,
         limits: {
           maxUploadBytes: Math.round(o.maxUploadMb * 1048576), maxPixels: o.maxPixels, capacity: o.queue,
-          concurrency: o.concurrency, timeoutMs: Math.round(o.timeout * 1000),
+          concurrency: o.concurrency, timeoutMs: Math.round(o.timeout * 1000), uploadTimeoutMs: Math.round(o.uploadTimeout * 1000),
         },
       });
       let address: string;
@@ -50,6 +55,7 @@ export function register(program: Command): void {
         throw new UserError(`cannot listen on ${o.host}:${o.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
       process.stderr.write(`segface serve: listening on ${address} (page at ${address}/)\n`);
+      if (!ortWebDir()) process.stderr.write(`segface serve: note: ${ORT_WEB_MISSING}\n`);
       const stop = () => { void app.close().then(() => served.parser.dispose()).finally(() => process.exit(0)); };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -6,6 +6,9 @@ import cliProgress from 'cli-progress';
 import { parseDatasetName, parseSplit } from '../data/datasets.js';
 import { BACKBONES, runTest, type ModelLoader, type TestOptions } from '../eval/run-test.js';
 import { intAtLeast } from './numbers.js';
+import { testCheckpoint } from './model-flags.js';
+import { UserError } from '../errors.js';
+
 
 interface RawOptions {
   dataset: string; backbone?: string; model?: string; input_resolution: number; test_bs: number;
@@ -21,10 +24,10 @@ export function register(program: Command, loadModel?: ModelLoader): void {
     .description('evaluate a checkpoint on a dataset split exactly as the official test.py does (F1, IoU, accuracy), plus a long-tail table')
     .requiredOption('--dataset <name>', 'celebamask_hq | lapa | helen')
     .option('--backbone <name>', 'segface_celeb | segface_lapa | segface_helen (default: the dataset\'s head)')
-    .option('--model <name>', 'backbone of the checkpoint, e.g. swin_base, mobilenet (default: recognised from the checkpoint)')
+    .option('--model <name>', 'backbone of the checkpoint, e.g. swin_base, mobilenet (default: recognised from the checkpoint); official flag: the checkpoint itself is --model_path (in parse/serve/export it is --model)')
     .option('--input_resolution <R>', 'input size R (images and labels are resized to R×R)', intAtLeast('--input_resolution', 32), 512)
     .option('--test_bs <n>', 'batch size (incomplete last batches are dropped, as officially)', intAtLeast('--test_bs', 1), 32)
-    .requiredOption('--model_path <file>', 'checkpoint (.pt, e.g. model_299.pt), exported .onnx, or a registry id')
+    .option('--model_path <file>', 'checkpoint (.pt, e.g. model_299.pt), exported .onnx, or a registry id (required)')
     .option('--ckpt_path <dir>', 'log folder under LOG_PATH', 'ckpts')
     .option('--expt_name <name>', 'experiment name (log folder under ckpt_path; default <dataset>_<R>)')
     .option('--data_path <dir>', 'datasets folder (default: DATA_PATH from the environment or ./.env)')
@@ -38,9 +41,10 @@ export function register(program: Command, loadModel?: ModelLoader): void {
     .option('--no-progress', 'no progress bar even on a terminal')
     .action(async (raw: RawOptions) => {
       const dataset = parseDatasetName(raw.dataset);
+      const ck = testCheckpoint(raw);
       const o: TestOptions = {
-        dataset, backbone: raw.backbone ?? DEFAULT_BACKBONE[dataset]!, model: raw.model,
-        inputResolution: raw.input_resolution, testBs: raw.test_bs, modelPath: raw.model_path,
+        dataset, backbone: raw.backbone ?? DEFAULT_BACKBONE[dataset]!, model: ck.model,
+        inputResolution: raw.input_resolution, testBs: raw.test_bs, modelPath: ck.modelPath,
         ckptPath: raw.ckpt_path, exptName: raw.expt_name ?? `${dataset}_${raw.input_resolution}`,
         dataPath: raw.data_path, runtime: raw.runtime, device: raw.device, split: parseSplit(raw.split),
         numWorkers: raw.num_workers, seed: raw.seed, savePreds: raw.save_preds, limit: raw.limit,

@@ -4,6 +4,7 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
 import { numberOption } from './numbers.js';
+import { trainBackbone } from './model-flags.js';
 import { parseMilestones } from '../train/schedule.js';
 import { HEAD_OF_BACKBONE, type TrainConfig, type TrainDataset } from '../train/config.js';
 
@@ -63,7 +64,7 @@ export function register(program: Command): void {
     .option('--expt_name <name>', 'experiment name (sub-folder of --ckpt_path)', 'segface')
     .addOption(new Option('--dataset <name>', 'training set').choices(['celebamask_hq', 'lapa', 'helen', 'synthetic']).default('celebamask_hq'))
     .addOption(new Option('--backbone <head>', 'SegFace head (class set)').choices(Object.keys(HEAD_OF_BACKBONE)).default('segface_celeb'))
-    .option('--model <backbone>', 'backbone network: swin_base, swinv2_base/small/tiny, convnext_base/small/tiny, mobilenet, efficientnet, resnet', 'swin_base')
+    .option('--model <backbone>', 'backbone network: swin_base, swinv2_base/small/tiny, convnext_base/small/tiny, mobilenet, efficientnet, resnet (official flag; a checkpoint to start from is --init)', trainBackbone, 'swin_base')
     .option('--lr <x>', 'AdamW learning rate', numberOption('lr', { min: 0 }), 1e-4)
     .option('--weight_decay <x>', 'AdamW weight decay', numberOption('weight_decay', { min: 0 }), 1e-5)
     .option('--lr_schedule <epochs>', 'MultiStepLR milestones (gamma 0.1), comma-separated', '80,200')

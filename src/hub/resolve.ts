@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UserError } from '../errors.js';
 import { findEntry, REGISTRY, type RegistryEntry } from '../model/registry.js';
+import { didYouMean } from '../model/suggest.js';
 import { downloadFile } from './download.js';
 import { cachedCheckpointPath, checkpointUrl, isOffline } from './paths.js';
 
@@ -49,7 +50,7 @@ export async function resolveModel(spec: string, opts: ResolveOptions = {}): Pro
       try { if ((await stat(spec)).isDirectory()) why = 'is a directory, expected a .pt or .onnx file'; } catch { /* missing */ }
       throw new UserError(`${spec}: ${why}`);
     }
-    throw new UserError(`unknown model '${spec}': expected a registry id (${REGISTRY.map((e) => e.id).join(', ')}) or a path to a .pt/.onnx file`);
+    throw new UserError(`unknown model '${spec}'${didYouMean(spec, REGISTRY.map((e) => e.id))}: expected a registry id (${REGISTRY.map((e) => e.id).join(', ')}) or a path to a .pt/.onnx file`);
   }
   const dest = cachedCheckpointPath(entry.id, opts.cacheDir);
   if (await isFile(dest)) return { path: dest, format: 'pt', entry };

@@ -2,7 +2,7 @@
 // glob patterns (*, ?, **, [..], {a,b}) expanded by walking from their literal prefix. Node 20 has
 // no fs.glob, and the patterns users type here need only this much.
 import { readdir, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic', '.bmp'];
 
@@ -49,24 +49,37 @@ async function walk(dir: string, deep: boolean, out: string[]): Promise<void> {
 export interface Expanded {
   /** Image files in argument order (each folder/glob sorted), without duplicates. */
   files: string[];
+  /** Per file: its path below the folder (or a glob's literal prefix) it was found in; a plain file's name. */
+  rel: string[];
   /** Arguments that named nothing: `<arg>: <problem>` lines. */
   problems: { input: string; problem: string }[];
 }
 
-export async function expandInputs(args: readonly string[]): Promise<Expanded> {
+export interface ExpandOptions {
+  /** Folders: also the images in their sub-folders (hidden ones skipped). */
+  recursive?: boolean;
+}
+
+export async function expandInputs(args: readonly string[], opts: ExpandOptions = {}): Promise<Expanded> {
   const files: string[] = [];
+  const rel: string[] = [];
   const problems: Expanded['problems'] = [];
   const seen = new Set<string>();
-  const add = (f: string) => { if (!seen.has(f)) { seen.add(f); files.push(f); } };
+  const add = (f: string, base?: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    files.push(f);
+    rel.push(base === undefined ? basename(f) : relative(base, f));
+  };
   for (const arg of args) {
     let st;
     try { st = await stat(arg); } catch { /* not a path: maybe a glob */ }
     if (st?.isDirectory()) {
       const found: string[] = [];
-      await walk(arg, false, found);
+      await walk(arg, !!opts.recursive, found);
       const imgs = found.filter(isImageName).sort();
       if (imgs.length === 0) problems.push({ input: arg, problem: 'folder holds no image files' });
-      imgs.forEach(add);
+      imgs.forEach((f) => add(f, arg));
     } else if (st || !MAGIC.test(arg)) {
       add(arg); // a missing plain file is reported when it is read, as one failure
     } else {
@@ -80,8 +93,8 @@ export async function expandInputs(args: readonly string[]): Promise<Expanded> {
       const re = globToRegExp(norm.replace(/^\.\//, ''));
       const imgs = found.filter((f) => re.test(f.split(sep).join('/'))).filter(isImageName).sort();
       if (imgs.length === 0) problems.push({ input: arg, problem: 'no image files match' });
-      imgs.forEach(add);
+      imgs.forEach((f) => add(f, base));
     }
   }
-  return { files, problems };
+  return { files, rel, problems };
 }

@@ -7,10 +7,10 @@
 
 const f = Math.fround;
 
-interface Taps { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array }
+export interface Taps { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array }
 
 /** ATen's source indices/weights for one axis (area_pixel_compute_source_index, float32). */
-function taps(inSize: number, outSize: number): Taps {
+export function taps(inSize: number, outSize: number): Taps {
   const scale = f(inSize / outSize);
   const i0 = new Int32Array(outSize), i1 = new Int32Array(outSize);
   const w0 = new Float32Array(outSize), w1 = new Float32Array(outSize);

@@ -7,6 +7,8 @@
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { UserError } from '../errors.js';
+import type { FetchBytesOptions } from '../hub/fetch-bytes.js';
+import { toSource } from './input-source.js';
 
 /** Interleaved 8-bit RGB, [height, width, 3]. */
 export interface RgbImage {
@@ -17,27 +19,33 @@ export interface RgbImage {
   name: string;
 }
 
-/** Raw pixels a caller already holds (e.g. from a canvas): 1, 3 or 4 interleaved channels. */
+/**
+ * Raw pixels a caller already holds (e.g. a canvas's ImageData): 1, 3 or 4 interleaved channels;
+ * without `channels` the count follows from the data's length.
+ */
 export interface RawPixels {
   data: Uint8Array | Uint8ClampedArray;
   width: number;
   height: number;
-  channels: 1 | 3 | 4;
+  channels?: 1 | 3 | 4;
 }
 
-export type ImageInput = string | Buffer | Uint8Array | RawPixels;
+/**
+ * What the parser takes: a file path, an http(s) or file: URL (string or `URL`), encoded bytes
+ * (Buffer, any typed array, ArrayBuffer, Blob) or raw pixels.
+ */
+export type ImageInput = string | URL | Buffer | Uint8Array | ArrayBuffer | ArrayBufferView | Blob | RawPixels;
 
-/** Default limit on decoded pixels: big enough for 100-megapixel photos, small enough to fail fast. */
-export const DEFAULT_MAX_PIXELS = 100_000_000;
+import { DEFAULT_MAX_PIXELS } from './limits.js';
+
+export { DEFAULT_MAX_PIXELS };
 
 export interface ReadOptions {
   maxPixels?: number;
   /** Name used in messages for buffers and raw pixels. */
   name?: string;
-}
-
-function isRaw(x: ImageInput): x is RawPixels {
-  return typeof x === 'object' && !(x instanceof Uint8Array) && 'channels' in x;
+  /** Limits for images named by an http(s) URL. */
+  download?: FetchBytesOptions;
 }
 
 /** Why sharp refused, in words a user can act on. */
@@ -58,11 +66,19 @@ function checkPixels(name: string, width: number, height: number, maxPixels: num
 }
 
 function rawToRgb(raw: RawPixels, name: string, maxPixels: number): RgbImage {
-  const { width, height, channels, data } = raw;
+  const { width, height, data } = raw;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new UserError(`${name}: raw pixels need a positive integer width and height, got ${width}×${height}`);
   }
-  if (![1, 3, 4].includes(channels)) throw new UserError(`${name}: raw pixels need 1, 3 or 4 channels, got ${channels}`);
+  if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    throw new UserError(`${name}: raw pixel data must be a Uint8Array or Uint8ClampedArray, got ${(data as object)?.constructor?.name ?? typeof data}`);
+  }
+  const channels = raw.channels ?? data.length / (width * height);
+  if (![1, 3, 4].includes(channels)) {
+    throw new UserError(raw.channels === undefined
+      ? `${name}: raw pixel buffer has ${data.length} bytes, not ${width}×${height} times 1, 3 or 4 channels`
+      : `${name}: raw pixels need 1, 3 or 4 channels, got ${channels}`);
+  }
   if (data.length !== width * height * channels) {
     throw new UserError(`${name}: raw pixel buffer has ${data.length} bytes, expected ${width}×${height}×${channels} = ${width * height * channels}`);
   }
@@ -79,11 +95,13 @@ function rawToRgb(raw: RawPixels, name: string, maxPixels: number): RgbImage {
   return { data: out, width, height, name };
 }
 
-/** Decodes a file path, an encoded buffer or raw pixels into RGB. */
-export async function readImage(input: ImageInput, opts: ReadOptions = {}): Promise<RgbImage> {
+/** Decodes a path, URL, encoded bytes or raw pixels into RGB. */
+export async function readImage(image: ImageInput, opts: ReadOptions = {}): Promise<RgbImage> {
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (isRaw(input)) return rawToRgb(input, opts.name ?? '<pixels>', maxPixels);
-  const name = typeof input === 'string' ? input : (opts.name ?? '<buffer>');
+  const src = await toSource(image, opts.name, opts.download);
+  if (src.kind === 'raw') return rawToRgb(src.raw, src.name, maxPixels);
+  const input = src.kind === 'path' ? src.path : src.bytes;
+  const name = src.name;
   if (typeof input === 'string') {
     let st;
     try { st = await stat(input); } catch (e) {
@@ -95,9 +113,9 @@ export async function readImage(input: ImageInput, opts: ReadOptions = {}): Prom
   } else if (input.length === 0) {
     throw new UserError(`${name}: empty buffer (0 bytes)`);
   }
-  const src = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const file = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   // limitInputPixels false: we check the limit ourselves for a message that names the flag.
-  const open = () => sharp(src, { failOn: 'truncated', limitInputPixels: false, sequentialRead: true });
+  const open = () => sharp(file, { failOn: 'truncated', limitInputPixels: false, sequentialRead: true });
   let meta: sharp.Metadata;
   try { meta = await open().metadata(); } catch (e) { throw new UserError(`${name}: ${decodeProblem(e)}`); }
   if (!meta.width || !meta.height) throw new UserError(`${name}: not an image (no dimensions)`);

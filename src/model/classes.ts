@@ -153,17 +153,22 @@ export function colorOf(name: string): readonly [number, number, number] {
   return PALETTE[name] ?? [128, 128, 128];
 }
 
+/** The class names of one head, as a union type (from HEADS). */
+export type ClassNameOf<H extends HeadKind> = (typeof HEADS)[H]['classes'][number];
+/** Any SegFace class name: a typo such as `mask('hiar')` fails at compile time. */
+export type ClassName = ClassNameOf<HeadKind>;
+
 /** One row of a class table: id in some label order, name, palette colour. */
 export interface ClassInfo {
   /** Id in the table's label order. */
   id: number;
-  name: string;
+  name: ClassName;
   color: readonly [number, number, number];
 }
 
 /** The class table of a head in a label order. */
 export function classTable(head: HeadKind, order: LabelOrder = 'native'): ClassInfo[] {
-  return orderedClassNames(head, order).map((name, id) => ({ id, name, color: colorOf(name) }));
+  return orderedClassNames(head, order).map((name, id) => ({ id, name: name as ClassName, color: colorOf(name) }));
 }
 
 /** Flat RGB palette indexed by id in `names` order ([3·n]). */

@@ -4,11 +4,13 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import multipart from '@fastify/multipart';
 import type { FaceParser } from '../api/face-parser.js';
 import { UserError } from '../errors.js';
-import { readImage } from '../image/read.js';
+import { DEFAULT_MAX_PIXELS, readImage } from '../image/read.js';
 import { Admission } from './admission.js';
 import { multipartProblem } from './multipart-errors.js';
 import { trackRequest, type Lifecycle } from './request-lifecycle.js';
 import { chooseFormat, type OutFormat } from './negotiate.js';
+import { faceQuery } from './face-query.js';
+import type { FaceOptions } from '../api/face-parser.js';
 import { registerWebRoutes, type WebAssets } from './web-routes.js';
 
 export interface ServiceLimits {
@@ -30,7 +32,7 @@ export interface ServiceLimits {
 
 export const DEFAULT_LIMITS: ServiceLimits = {
   maxUploadBytes: 20 * 1024 * 1024,
-  maxPixels: 40_000_000,
+  maxPixels: DEFAULT_MAX_PIXELS, // the same default as `segface parse` and the library
   capacity: 16,
   concurrency: 1,
   timeoutMs: 60_000,
@@ -137,27 +139,29 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
   }));
 
   /** Decode, parse and encode one upload; the reply is sent by the caller (it may have timed out). */
-  const answer = async (format: OutFormat, bytes: Buffer, name: string): Promise<{ type: string; body: unknown; size: string }> => {
+  const answer = async (format: OutFormat, bytes: Buffer, name: string, faces: FaceOptions = {}): Promise<{ type: string; body: unknown; size: string; faces?: string }> => {
     const img = await readImage(bytes, { maxPixels: limits.maxPixels, name }).catch((e: unknown) => {
       if (e instanceof UserError) throw new HttpError(/over the limit/.test(e.message) ? 413 : 400, e.message.replace(/ \(raise it with[^)]*\)/, ''));
       throw e;
     });
-    const [r] = await parser.parseImages([img]);
+    const [r] = await parser.parseImages([img], [], faces);
     const res = r!;
     const size = `${res.width}x${res.height}`;
     if (format === 'json') {
-      const s = res.summary();
-      const color = new Map(res.classes.map((c) => [c.id, c.color]));
-      return { type: 'application/json', size, body: { ...s, classes: s.classes.map((c) => ({ ...c, color: color.get(c.id) })) } };
+      return { type: 'application/json', size, body: res.summary() }; // every class, with its colour
     }
     const png = format === 'labels' ? await res.toPNG() : format === 'overlay' ? await res.overlayPNG() : await res.colorPNG();
-    return { type: 'image/png', size, body: png };
+    // Image answers carry the faces (box, score, landmarks, angle) in a header, for the page.
+    const found = res.faces?.map((f) => { const { classes: _c, ...rest } = f.summary(); return rest; });
+    return { type: 'image/png', size, body: png, ...(found ? { faces: JSON.stringify(found) } : {}) };
   };
 
   app.post('/parse', async (req, reply) => {
     const q = (req.query as Record<string, unknown> | undefined)?.format;
     const choice = chooseFormat(q, req.headers.accept);
     if ('error' in choice) throw new HttpError(choice.status, choice.error);
+    const faces = faceQuery(req.query as Record<string, unknown> | undefined);
+    if ('error' in faces) throw new HttpError(400, faces.error);
     const { bytes, name } = await uploadOf(req);
     const life = req.segfaceLife;
     life?.uploadDone();
@@ -166,7 +170,7 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
     let abandoned = false;
     const job = admission.run(async () => {
       if (abandoned || life?.closed) throw new HttpError(503, 'timed out while waiting for a turn');
-      return answer(choice.format, bytes, name);
+      return answer(choice.format, bytes, name, faces);
     });
     // The parse keeps its admission slot until it really ends, even past a timeout or an abort.
     life?.hold(job);
@@ -182,6 +186,7 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
       const out = await Promise.race([job, timeout]);
       // A parse that blocked the event loop past the deadline settles before the timer can fire.
       if (performance.now() - started > limits.timeoutMs) throw new HttpError(503, `timed out after ${limits.timeoutMs} ms`);
+      if (out.faces !== undefined) reply.header('x-segface-faces', out.faces);
       return reply.headers({ 'x-segface-model': parser.modelId, 'x-segface-size': out.size }).type(out.type).send(out.body);
     } finally {
       clearTimeout(timer);

@@ -26,15 +26,27 @@ export interface BundleOptions {
   outFile?: string;
 }
 
-/** The bundled page script. Needs esbuild (a dev dependency); prebuilt: dist/web/app.js. */
+/** The prebuilt bundle `npm run build:web` writes (and `npm pack` ships). */
+export const prebuiltBundle = (root = repoRoot()) => join(root, 'dist', 'web', 'app.js');
+
+/**
+ * The bundled page script. In the repository (TypeScript sources present) it is bundled fresh with
+ * esbuild, a dev dependency; an installed package has no sources and serves its prebuilt copy.
+ */
 export async function buildWebBundle(opts: BundleOptions = {}): Promise<string> {
   const root = repoRoot();
+  const prebuilt = prebuiltBundle(root);
+  const { readFile } = await import('node:fs/promises');
+  const fromSources = existsSync(join(root, 'src', 'browser', 'app.ts'));
+  if (!fromSources && !opts.outFile) {
+    if (existsSync(prebuilt)) return readFile(prebuilt, 'utf8');
+    throw new Error(`${prebuilt} is missing from this install (the package ships it; reinstall segface)`);
+  }
   let esbuild: typeof import('esbuild');
   try {
     esbuild = await import('esbuild');
   } catch {
-    const prebuilt = join(root, 'dist', 'web', 'app.js');
-    if (existsSync(prebuilt)) return (await import('node:fs/promises')).readFile(prebuilt, 'utf8');
+    if (existsSync(prebuilt)) return readFile(prebuilt, 'utf8');
     throw new Error('esbuild is not installed and dist/web/app.js was not built (npm run build:web)');
   }
   const r = await esbuild.build({

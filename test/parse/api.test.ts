@@ -67,6 +67,7 @@ test('results give masks, PNGs and a summary', async () => {
   const byId = r.mask(14);
   assert.deepEqual(hair, byId);
   for (let i = 0; i < hair.length; i++) assert.equal(hair[i], r.labels[i] === 14 ? 255 : 0);
+  // @ts-expect-error class names are a union: a typo is a compile-time error
   assert.throws(() => r.mask('moustache'), /unknown class "moustache"/);
   for (const png of [await r.toPNG(), await r.colorPNG(), await r.overlayPNG(), await r.maskPNG('skin')]) {
     const m = await sharp(png).metadata();
@@ -85,7 +86,7 @@ test('parseBatch equals one-by-one parsing; label orders are remapped', async ()
   const bis = await FaceParser.load(FIXTURE_CHECKPOINT, { labelOrder: 'bisenet', threads: 2 });
   try {
     const r = await bis.parse(GRACE);
-    assert.equal(r.classes[17]!.name, 'hair');
+    assert.equal(r.table[17]!.name, 'hair');
     const lut = labelLut('celeb', 'bisenet');
     assert.deepEqual(r.labels, Uint8Array.from(single.labels, (v) => lut[v]!));
   } finally {

@@ -23,9 +23,10 @@ after(async () => {
 
 const listAll = (d: string): string[] => readdirSync(d, { recursive: true }).map(String).sort();
 
+// Whole-image outputs (probabilities are a whole-image output); faces: faces.test.ts.
 test('segface parse downloads the registry model and writes every output at the photo size', async () => {
   const out = join(tmp, 'out');
-  const r = await segface(['parse', ASTRONAUT, GRACE, '--model', MODEL_ID, '--out', out, '--batch', '2', '--outputs', 'all', '--threads', '2'], env);
+  const r = await segface(['parse', ASTRONAUT, GRACE, '--model', MODEL_ID, '--out', out, '--batch', '2', '--outputs', 'all', '--threads', '2', '--no-detect'], env);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(existsSync(join(tmp, 'cache', MODEL_ID, 'model_299.pt')), 'checkpoint cached');
   assert.ok(hub.requests.some((q) => q.url.endsWith(`/${MODEL_ID}/model_299.pt`)));
@@ -40,13 +41,27 @@ test('segface parse downloads the registry model and writes every output at the 
       const m = await sharp(join(out, `${stem}.${kind}.png`)).metadata();
       assert.deepEqual([m.width, m.height, m.channels], [meta.width, meta.height, 3], kind);
     }
-    const masks = readdirSync(join(out, `${stem}.masks`)).sort();
-    assert.equal(masks.length, 19);
-    assert.equal(masks[14], '14_hair.png');
-    const hair = await readGrey(join(out, `${stem}.masks`, '14_hair.png'));
-    assert.deepEqual([hair.width, hair.height], [meta.width, meta.height]);
-    for (let i = 0; i < hair.data.length; i++) assert.equal(hair.data[i], labels.data[i] === 14 ? 255 : 0);
     const summary = JSON.parse(readFileSync(join(out, `${stem}.json`), 'utf8'));
+    // Masks and probabilities only for the classes found.
+    const found = summary.classes.filter((c: { pixels: number }) => c.pixels > 0) as { id: number; name: string }[];
+    const files = found.map((c) => `${String(c.id).padStart(2, '0')}_${c.name}.png`);
+    assert.deepEqual(readdirSync(join(out, `${stem}.masks`)).sort(), files);
+    assert.deepEqual(readdirSync(join(out, `${stem}.probs`)).sort(), files);
+    const big = found.find((c) => c.id !== 0) ?? found[0]!;
+    const mask = await readGrey(join(out, `${stem}.masks`, files[found.indexOf(big)]!));
+    assert.deepEqual([mask.width, mask.height], [meta.width, meta.height]);
+    for (let i = 0; i < mask.data.length; i++) assert.equal(mask.data[i], labels.data[i] === big.id ? 255 : 0);
+    // Each pixel's own class is (to 8-bit rounding) its most probable one among the found classes.
+    const probs = await Promise.all(files.map((f) => readGrey(join(out, `${stem}.probs`, f))));
+    assert.ok(probs.every((p) => p.channels === 1 && p.width === meta.width && p.height === meta.height));
+    for (let i = 0; i < labels.data.length; i += 7) {
+      const own = probs[found.findIndex((c) => c.id === labels.data[i])]!.data[i]!;
+      for (const p of probs) assert.ok(p.data[i]! <= own + 1, `pixel ${i}: class ${labels.data[i]} at ${own} below another at ${p.data[i]}`);
+    }
+    assert.equal(summary.version, JSON.parse(readFileSync('package.json', 'utf8')).version);
+    const { PALETTE } = await import('../../src/model/classes.js');
+    for (const c of summary.classes as { name: string; color: number[] }[]) assert.deepEqual(c.color, [...PALETTE[c.name]!], c.name);
+    for (const v of Object.values(summary.timing) as number[]) assert.equal(Math.round(v * 10) / 10, v, `timing ${v} rounded to 0.1 ms`);
     assert.equal(summary.model, MODEL_ID);
     assert.equal(summary.resolution, 512);
     assert.deepEqual([summary.width, summary.height], [meta.width, meta.height]);
@@ -126,7 +141,7 @@ test('unknown model ids and checkpoints of another model are refused clearly', a
   const out = join(tmp, 'never');
   let r = await segface(['parse', ASTRONAUT, '--model', 'mobilenet_celeba_1024', '--out', out], env);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^segface: unknown model 'mobilenet_celeba_1024': expected a registry id \(convnext_celeba_512, /);
+  assert.match(r.stderr, /^segface: unknown model 'mobilenet_celeba_1024' \(did you mean 'mobilenet_celeba_512'\?\): expected a registry id \(convnext_celeba_512, /);
   // A Swin-B id whose cached file is really the MobileNet checkpoint.
   mkdirSync(join(tmp, 'cache', 'swinb_celeba_224'), { recursive: true });
   const wrong = join(tmp, 'cache', 'swinb_celeba_224', 'model_299.pt');

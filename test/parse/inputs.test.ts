@@ -42,3 +42,13 @@ test('arguments that name nothing are reported; missing plain files are kept for
   assert.deepEqual((await expandInputs([empty])).problems, [{ input: empty, problem: 'folder holds no image files' }]);
   rmSync(empty, { recursive: true });
 });
+
+test('--recursive walks sub-folders; rel keeps each file\'s path below its folder', async () => {
+  const flat = await expandInputs([dir]);
+  assert.deepEqual(flat.rel, ['a.jpg', 'b.PNG']);
+  const deep = await expandInputs([dir], { recursive: true });
+  assert.deepEqual(deep.rel, ['a.jpg', 'b.PNG', join('sub', 'd.jpg'), join('sub', 'deep', 'e.webp'), join('sub', 'f.tif')]);
+  assert.equal(deep.files.length, deep.rel.length);
+  const empty = await expandInputs([join(dir, 'sub', 'deep', '..', '..', 'sub', 'deep')]);
+  assert.deepEqual(empty.rel, ['e.webp']);
+});

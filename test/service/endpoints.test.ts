@@ -46,6 +46,7 @@ describe('segface service', () => {
     assert.equal(s.height, 80);
     assert.equal(s.classes.length, 19);
     assert.equal(s.classes.reduce((a: number, c: { pixels: number }) => a + c.pixels, 0), 96 * 80);
+    assert.ok(s.classes.every((c: { color?: number[] }) => c.color?.length === 3), 'every class has its colour, found or not');
 
     const l = await post(photo, { 'content-type': 'image/jpeg', accept: 'image/png' });
     assert.equal(l.statusCode, 200);

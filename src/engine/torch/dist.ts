@@ -1,7 +1,8 @@
 // torch.distributed on the addon (native/src/dist.cc): one process group per process, over
 // libtorch's own c10d (TCPStore or FileStore rendezvous, Gloo on CPU, NCCL on CUDA builds that
 // have it) and DDP's C++ Reducer for gradient averaging.
-import { native, type Handle } from './native.js';
+import { UserError } from '../../errors.js';
+import { addonPath, native, type Handle } from './native.js';
 import type { TorchTensor } from './tensor.js';
 
 export interface DistInitOptions {
@@ -40,6 +41,8 @@ export interface NativeDist {
 }
 
 const handles = (ts: readonly TorchTensor[]): Handle[] => ts.map((t) => t.handle);
+/** The addon's dist object; ProcessGroup.init checked that it exists. */
+const d = (): NativeDist => native().dist!;
 
 /** The process group of this process (torch.distributed's default group). */
 export class ProcessGroup {
@@ -48,35 +51,37 @@ export class ProcessGroup {
   private constructor(readonly rank: number, readonly worldSize: number, readonly backend: string) {}
 
   static init(opts: DistInitOptions): ProcessGroup {
-    native().dist.init(opts);
+    const n = native();
+    if (!n.dist) throw new UserError(`the libtorch addon at ${addonPath()} was built before distributed training existed: rebuild it (npm run build:native)`);
+    n.dist.init(opts);
     return new ProcessGroup(opts.rank, opts.worldSize, opts.backend);
   }
 
   /** In place, every tensor (dist.all_reduce). */
   allReduce(ts: readonly TorchTensor[], op: ReduceOp = 'sum'): void {
-    native().dist.allReduce(handles(ts), op);
+    d().allReduce(handles(ts), op);
   }
 
   /** In place from `root`, coalesced (DDP's _sync_module_states). */
   broadcast(ts: readonly TorchTensor[], root = 0): void {
-    native().dist.broadcast(handles(ts), root);
+    d().broadcast(handles(ts), root);
   }
 
   barrier(): void {
-    native().dist.barrier();
+    d().barrier();
   }
 
   storeSet(key: string, value: string): void {
-    native().dist.storeSet(key, value);
+    d().storeSet(key, value);
   }
 
   storeGet(key: string): string {
-    return native().dist.storeGet(key);
+    return d().storeGet(key);
   }
 
   /** Ranks whose heartbeat stood still for waitMs; throws when the store is unreachable. */
   deadPeers(waitMs = 3000): number[] {
-    return native().dist.deadPeers(waitMs);
+    return d().deadPeers(waitMs);
   }
 
   /**
@@ -84,14 +89,14 @@ export class ProcessGroup {
    * backward that follows afterForward(), their gradients are the mean over ranks.
    */
   ddp(params: readonly TorchTensor[], opts: { bucketCapMb?: number; findUnusedParameters?: boolean } = {}): DdpReducer {
-    const buckets = native().dist.ddpCreate(handles(params), Math.round((opts.bucketCapMb ?? 25) * 2 ** 20), opts.findUnusedParameters ?? true);
+    const buckets = d().ddpCreate(handles(params), Math.round((opts.bucketCapMb ?? 25) * 2 ** 20), opts.findUnusedParameters ?? true);
     return new DdpReducer(buckets);
   }
 
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
-    native().dist.destroy();
+    d().destroy();
   }
 }
 
@@ -100,15 +105,15 @@ export class DdpReducer {
 
   /** Before the forward pass of a training step (DDP.forward's prologue). */
   beforeForward(): void {
-    native().dist.ddpBeforeForward();
+    d().ddpBeforeForward();
   }
 
   /** After it, with the outputs the loss is computed from. */
   afterForward(outputs: readonly TorchTensor[]): void {
-    native().dist.ddpAfterForward(handles(outputs));
+    d().ddpAfterForward(handles(outputs));
   }
 }
 
 export function ncclAvailable(): boolean {
-  return native().dist.hasNccl();
+  return native().dist?.hasNccl() ?? false;
 }

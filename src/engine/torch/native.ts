@@ -37,7 +37,8 @@ export interface NativeTorch {
   manualSeed(seed: number | bigint): void;
   cudaDeviceCount(): number;
   readonly torchVersion: string;
-  readonly dist: NativeDist;
+  /** Absent in addons built before distributed training. */
+  readonly dist?: NativeDist;
 }
 
 const ADDON_REL = join('native', 'build', 'Release', 'segface_torch.node');
@@ -57,10 +58,15 @@ export function addonPath(): string {
   return process.env.SEGFACE_TORCH_ADDON ?? join(packageRoot(), ADDON_REL);
 }
 
-const HOW_TO =
-  'Install libtorch and build the addon: `apt-get install libtorch-dev && npm run build:native`, ' +
-  'or against a PyTorch install (CUDA where it has it): `LIBTORCH=python npm run build:native` ' +
-  '(or LIBTORCH=/path/to/libtorch).';
+/** How to build the addon, from the repository or from an installed package (no dev dependencies). */
+function howTo(): string {
+  const root = packageRoot();
+  const installed = !existsSync(join(root, 'src'));
+  const build = installed ? `(cd ${root} && npm run build:native)` : 'npm run build:native';
+  const tools = installed ? ' It needs node-addon-api, an optional peer dependency: `npm install node-addon-api` in your project first;' : '';
+  return `Install libtorch and build the addon:${tools} \`apt-get install libtorch-dev && ${build}\`, ` +
+    `or against a PyTorch install (CUDA where it has it): \`LIBTORCH=python ${build}\` (or LIBTORCH=/path/to/libtorch).`;
+}
 
 let cached: NativeTorch | undefined;
 
@@ -72,7 +78,7 @@ export function native(): NativeTorch {
   if (cached) return cached;
   const path = addonPath();
   if (!existsSync(path)) {
-    throw new UserError(`the libtorch training engine is not built (${path} is missing). ${HOW_TO}`);
+    throw new UserError(`the libtorch training engine is not built (${path} is missing). ${howTo()}`);
   }
   // OpenMP workers that spin while waiting for work burn the CPU time that the other thread, or a
   // capped VM, needs: passive waiting made a 256² MobileNet step 1.6× faster on our 2-core
@@ -83,7 +89,7 @@ export function native(): NativeTorch {
     mod = createRequire(import.meta.url)(path) as NativeTorch;
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new UserError(`the libtorch training engine at ${path} does not load (${why}). ${HOW_TO}`);
+    throw new UserError(`the libtorch training engine at ${path} does not load (${why}). ${howTo()}`);
   }
   // Default: every core for intra-op parallelism, unless the user pinned OpenMP already.
   if (!process.env.OMP_NUM_THREADS) mod.setNumThreads(availableParallelism());

@@ -43,6 +43,7 @@ export function launch(o: LaunchOptions): Promise<number> {
   const children: Array<{ rank: number; child: ChildProcess; exited: boolean }> = [];
   return new Promise((resolveCode) => {
     let firstFailure: { rank: number; code: number } | undefined;
+    let interrupted = false;
     let left = o.nprocPerNode;
     let killTimer: NodeJS.Timeout | undefined;
     const onTerm = () => { for (const c of children) if (!c.exited) c.child.kill('SIGTERM'); };
@@ -50,10 +51,16 @@ export function launch(o: LaunchOptions): Promise<number> {
     const onInt = () => undefined;
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
+    const base = { ...(o.env ?? process.env) };
+    // As torchrun: N processes each using every core would overload the machine.
+    if (base.OMP_NUM_THREADS === undefined && o.nprocPerNode > 1) {
+      base.OMP_NUM_THREADS = '1';
+      process.stderr.write('segface train: OMP_NUM_THREADS=1 for each worker (as torchrun); set it, or --threads, to tune\n');
+    }
     for (let local = 0; local < o.nprocPerNode; local++) {
       const rank = o.nodeRank * o.nprocPerNode + local;
       const env = {
-        ...(o.env ?? process.env),
+        ...base,
         RANK: String(rank), LOCAL_RANK: String(local), WORLD_SIZE: String(worldSize), LOCAL_WORLD_SIZE: String(o.nprocPerNode),
         GROUP_RANK: String(o.nodeRank), MASTER_ADDR: o.masterAddr, MASTER_PORT: String(o.masterPort),
       };
@@ -66,7 +73,9 @@ export function launch(o: LaunchOptions): Promise<number> {
       child.on('exit', (code, signal) => {
         entry.exited = true;
         left--;
-        const failed = code !== 0;
+        // 130: stopped by Ctrl-C after saving (every rank stops at the same step), not a failure.
+        if (code === 130) interrupted = true;
+        const failed = code !== 0 && code !== 130;
         if (failed && !firstFailure) {
           firstFailure = { rank, code: code ?? 1 };
           process.stderr.write(`segface train: rank ${rank} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}; the other ranks get ${grace / 1000} s to stop\n`);
@@ -78,7 +87,7 @@ export function launch(o: LaunchOptions): Promise<number> {
           if (killTimer) clearTimeout(killTimer);
           process.off('SIGTERM', onTerm);
           process.off('SIGINT', onInt);
-          resolveCode(firstFailure ? (firstFailure.code || 1) : 0);
+          resolveCode(firstFailure ? (firstFailure.code || 1) : interrupted ? 130 : 0);
         }
       });
     }

@@ -33,8 +33,6 @@ function initError(e: unknown, env: DistEnv, timeoutS: number): UserError {
 }
 
 export class DistSession {
-  private reducer: DdpReducer | undefined;
-
   private constructor(readonly env: DistEnv, readonly group: ProcessGroup, readonly timeoutS: number, readonly device: string) {}
 
   static start(env: DistEnv, opts: SessionOptions): DistSession {
@@ -62,8 +60,7 @@ export class DistSession {
 
   /** DDP(find_unused_parameters=True) over the trainable parameters. */
   wrap(params: readonly TorchTensor[], bucketCapMb = 25): DdpReducer {
-    this.reducer = this.group.ddp(params, { bucketCapMb, findUnusedParameters: true });
-    return this.reducer;
+    return this.group.ddp(params, { bucketCapMb, findUnusedParameters: true });
   }
 
   /** [min, max] of a number over the ranks. */

@@ -7,6 +7,7 @@ import { checkResolution } from '../model/resolution.js';
 import { BuiltOnnxSegmenter, FileOnnxSegmenter, graphCacheFor, onnxCudaInstalled } from './onnx-segmenter.js';
 import type { EngineOptions, Segmenter } from './segmenter.js';
 import { openTorchSegmenter } from './torch-segmenter.js';
+import { checkPrecision } from '../engine/torch/precision.js';
 
 export interface LoadOptions extends EngineOptions, ResolveOptions {
   /** Input size for checkpoints that are not registry ids (default 512). */
@@ -22,6 +23,11 @@ export async function loadSegmenter(model: string, opts: LoadOptions = {}): Prom
   if (opts.resolution !== undefined) checkResolution(opts.resolution);
   if (runtime === 'onnx' && opts.device === 'cuda' && !onnxCudaInstalled()) {
     throw new UserError('--device cuda: this onnxruntime-node install has no CUDA provider (reinstall it with network access and a CUDA 12 setup, see onnxruntime-node docs); use --device cpu or --runtime torch');
+  }
+  const precision = opts.precision ?? 'fp32';
+  if (precision !== 'fp32') {
+    if (runtime !== 'torch') throw new UserError(`--precision ${precision} is for --runtime torch; for ONNX Runtime export a float16 graph (segface export --fp16) and pass the .onnx`);
+    checkPrecision(precision, opts.device ?? 'cpu'); // before any download or checkpoint read
   }
   const resolved = await resolveModel(model, opts);
   if (resolved.format === 'onnx') {

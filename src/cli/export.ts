@@ -51,7 +51,7 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
   if (o.dynamicBatch && o.batch !== undefined) throw new UserError('--batch and --dynamic-batch exclude each other');
   const m = await loadBoundModel(o.model, { resolution: o.resolution, cacheDir: o.cacheDir, offline: o.offline });
   // Checked before the (slow) export, and again just before the rename.
-  const guard = new OutputGuard([m.source], !!o.overwrite);
+  const guard = new OutputGuard([m.source], !!o.overwrite, dirname(o.out));
   guard.check(o.out);
   const t0 = performance.now();
   let e;
@@ -77,6 +77,8 @@ export async function runExport(o: ExportCommandOptions, log: (s: string) => voi
   try { mkdirSync(dirname(o.out), { recursive: true }); } catch { /* reported by the write */ }
   guard.check(o.out);
   writeFileAtomic(o.out, [e.bytes]);
+  guard.wrote(o.out);
+  guard.save();
   log(`${o.out}: ${m.modelId}, input ${e.inputName} [${e.inputShape.join(',')}] → ${e.outputName} [${e.outputShape.join(',')}], `
     + `${o.fp16 ? 'float16' : o.fp16Weights ? 'float32 with float16 weights' : 'float32'}${mixed}, ${(e.bytes.byteLength / 1048576).toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   return { path: o.out, bytes: e.bytes.byteLength };

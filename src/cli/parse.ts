@@ -18,6 +18,8 @@ import { OutputGuard } from '../io/output-guard.js';
 import { positiveInt } from './numbers.js';
 import { faceCropFiles } from './face-outputs.js';
 import type { FaceSelection } from '../face/parse-faces.js';
+import type { Precision } from '../engine/torch/precision.js';
+import { precisionOption } from './precision-option.js';
 
 export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'probs', 'json', 'crops'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
@@ -30,6 +32,7 @@ export interface ParseCommandOptions {
   runtime: 'onnx' | 'torch';
   device: 'cpu' | 'cuda';
   threads?: number;
+  precision?: Precision;
   labelOrder: LabelOrder;
   outputs: OutputKind[];
   maxPixels: number;
@@ -164,11 +167,11 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
   const faceOpts = { detect, faces: o.faces, minFace: o.minFace, detectThreshold: o.detectThreshold, crops: o.outputs.includes('crops') && detect };
 
   const parser = await FaceParser.load(o.model, {
-    runtime: o.runtime, device: o.device, threads: o.threads, cacheDir: o.cacheDir, offline: o.offline,
+    runtime: o.runtime, device: o.device, threads: o.threads, precision: o.precision, cacheDir: o.cacheDir, offline: o.offline,
     labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress, batch: Math.min(o.batch, files.length),
   });
   const names = stems(rel, o.keepStructure);
-  const guard = new OutputGuard(files, !!o.overwrite);
+  const guard = new OutputGuard(files, !!o.overwrite, o.out);
   const tty = o.progress !== false && !!process.stderr.isTTY;
   const bar = tty ? new cliProgress.SingleBar({ format: 'parsing [{bar}] {value}/{total} images {eta_formatted}', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   // On a terminal only problems are printed, above the bar (which redraws on its next update).
@@ -205,6 +208,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
         for (const f of outs) guard.check(f.path);
         await writeFilesAtomic(outs);
         for (const f of outs) guard.wrote(f.path);
+        guard.save(false);
         report.written++;
         if (r.faces && r.faces.length === 0) say(`${file}: no face found (background-only map; --no-detect parses the whole image, --min-face/--detect-threshold search harder)`, true);
         const t = r.timing;
@@ -234,6 +238,7 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
     }
   } finally {
     await writing;
+    guard.save();
     bar?.stop();
     await parser.dispose();
   }
@@ -252,6 +257,7 @@ export function register(program: Command): void {
     .addOption(new Option('--runtime <runtime>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
     .addOption(new Option('--device <device>', 'where the network runs').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads for the network', positiveInt('--threads'))
+    .addOption(precisionOption())
     .addOption(new Option('--label-order <order>', 'numbering of written ids: native (SegFace/FaRL), celebamask (CelebAMask-HQ g_mask.py) or bisenet (face-parsing.PyTorch)').choices(['native', 'celebamask', 'bisenet']).default('native'))
     .addOption(new Option('--outputs <list>', `comma-separated subset of ${OUTPUT_KINDS.join(',')} or all`).argParser(parseOutputs).default(DEFAULT_OUTPUTS, DEFAULT_OUTPUTS.join(',')))
     .option('--max-pixels <n>', 'refuse images with more pixels than this (same default as serve)', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)

@@ -7,9 +7,11 @@ import { UserError } from '../errors.js';
 import { intInRange, positiveInt, positiveNumber } from './numbers.js';
 import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 import { ORT_WEB_MISSING, ortWebDir } from '../service/web-routes.js';
+import type { Precision } from '../engine/torch/precision.js';
+import { precisionOption } from './precision-option.js';
 
 interface ServeOptions {
-  model?: string; model_path?: string; port: number; host: string; resolution?: number; threads?: number; device?: 'cpu' | 'cuda';
+  model?: string; model_path?: string; port: number; host: string; resolution?: number; threads?: number; device?: 'cpu' | 'cuda'; runtime?: 'onnx' | 'torch'; precision?: Precision;
   maxUploadMb: number; maxPixels: number; queue: number; concurrency: number; timeout: number; uploadTimeout: number;
   cacheDir?: string; offline?: boolean;
 }
@@ -24,7 +26,9 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('-r, --resolution <n>', 'input size for checkpoints (default: the model\'s)', positiveInt('--resolution'))
     .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'))
-    .addOption(new Option('--device <device>', 'where ONNX Runtime runs').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(new Option('--device <device>', 'where the network runs').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(new Option('--runtime <runtime>', 'inference engine (the page still runs ONNX in the browser)').choices(['onnx', 'torch']).default('onnx'))
+    .addOption(precisionOption())
     .option('--max-upload-mb <n>', 'largest upload in MiB', positiveNumber('--max-upload-mb'), DEFAULT_LIMITS.maxUploadBytes / 1048576)
     .option('--max-pixels <n>', 'largest image in pixels', positiveInt('--max-pixels'), DEFAULT_LIMITS.maxPixels)
     .option('--queue <n>', 'requests held at once (running + waiting); more get 503', positiveInt('--queue'), DEFAULT_LIMITS.capacity)
@@ -36,7 +40,7 @@ export function register(program: Command): void {
     .action(async (o: ServeOptions) => {
       if (o.concurrency > o.queue) throw new UserError(`--concurrency ${o.concurrency} is larger than --queue ${o.queue}`);
       const model = checkpointFlag(o, 'serve');
-      const served = await openServedModel(model, { resolution: o.resolution, threads: o.threads, device: o.device, cacheDir: o.cacheDir, offline: o.offline });
+      const served = await openServedModel(model, { resolution: o.resolution, threads: o.threads, device: o.device, runtime: o.runtime, precision: o.precision, cacheDir: o.cacheDir, offline: o.offline });
       process.stderr.write(`segface serve: ${served.parser.modelId} (${served.parser.resolution}×${served.parser.resolution}); warming up…\n`);
       await warmUp(served.parser);
       const app = await createApp({

@@ -8,11 +8,13 @@ import { BACKBONES, runTest, type ModelLoader, type TestOptions } from '../eval/
 import { intAtLeast } from './numbers.js';
 import { testCheckpoint } from './model-flags.js';
 import { UserError } from '../errors.js';
+import type { Precision } from '../engine/torch/precision.js';
+import { precisionOption } from './precision-option.js';
 
 
 interface RawOptions {
   dataset: string; backbone?: string; model?: string; input_resolution: number; test_bs: number;
-  model_path: string; ckpt_path: string; expt_name?: string; data_path?: string; runtime: 'onnx' | 'torch'; device: 'cpu' | 'cuda';
+  model_path: string; ckpt_path: string; expt_name?: string; data_path?: string; runtime: 'onnx' | 'torch'; device: 'cpu' | 'cuda'; precision: Precision;
   split: string; num_workers: number; seed: number; save_preds?: string; limit?: number; progress?: boolean;
 }
 
@@ -33,6 +35,7 @@ export function register(program: Command, loadModel?: ModelLoader): void {
     .option('--data_path <dir>', 'datasets folder (default: DATA_PATH from the environment or ./.env)')
     .addOption(new Option('--runtime <name>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
     .addOption(new Option('--device <name>', 'where the model runs').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(precisionOption())
     .option('--split <name>', 'test | val (Helen has no val: it uses test, like the official loader)', 'test')
     .option('--num_workers <n>', 'loader worker threads (0 = decode on the main thread)', intAtLeast('--num_workers', 0), 4)
     .option('--seed <n>', 'seed (recorded; evaluation is not random)', intAtLeast('--seed', 0), 32)
@@ -46,7 +49,7 @@ export function register(program: Command, loadModel?: ModelLoader): void {
         dataset, backbone: raw.backbone ?? DEFAULT_BACKBONE[dataset]!, model: ck.model,
         inputResolution: raw.input_resolution, testBs: raw.test_bs, modelPath: ck.modelPath,
         ckptPath: raw.ckpt_path, exptName: raw.expt_name ?? `${dataset}_${raw.input_resolution}`,
-        dataPath: raw.data_path, runtime: raw.runtime, device: raw.device, split: parseSplit(raw.split),
+        dataPath: raw.data_path, runtime: raw.runtime, device: raw.device, precision: raw.precision, split: parseSplit(raw.split),
         numWorkers: raw.num_workers, seed: raw.seed, savePreds: raw.save_preds, limit: raw.limit,
       };
       const tty = raw.progress !== false && !!process.stderr.isTTY;

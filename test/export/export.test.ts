@@ -93,7 +93,7 @@ test('segface export --fp16 (official-format checkpoint): logits within 1e-2 of 
     const f16 = await runExport({ model: join(SEED, 'model.pt'), out: join(dir, 'm16.onnx'), fp16: true, dynamicBatch: true });
     const w16 = await runExport({ model: join(SEED, 'model.pt'), out: join(dir, 'w16.onnx'), fp16Weights: true });
     for (const f of [f16, w16]) assert.ok(f.bytes < 0.55 * f32.bytes, `${f.path}: ${f.bytes} vs fp32 ${f32.bytes} bytes`);
-    assert.deepEqual(readdirSync(dir).sort(), ['m16.onnx', 'm32.onnx', 'w16.onnx'], 'no temporary files left behind');
+    assert.deepEqual(readdirSync(dir).sort(), ['.segface-outputs.json', 'm16.onnx', 'm32.onnx', 'w16.onnx'], 'no temporary files left behind (the manifest lists the three)');
     for (const [file, tol] of [['m16.onnx', 1e-2], ['w16.onnx', 1e-3]] as const) {
       const out = await runOnnx(new Uint8Array(readFileSync(join(dir, file))), input.data as Float32Array, input.shape);
       assert.deepEqual(out.dims, [1, 19, 512, 512]);

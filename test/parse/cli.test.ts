@@ -125,7 +125,7 @@ test('a folder run with bad files: one line per bad file, good files written, fa
     assert.match(hits[0]!, re);
   }
   assert.match(lines.at(-1)!, /parsed 1 of 6 input\(s\) into .*, 5 failed$/);
-  assert.deepEqual(listAll(out), ['good.json', 'good.labels.png']);
+  assert.deepEqual(listAll(out), ['.segface-outputs.json', 'good.json', 'good.labels.png']);
 });
 
 test('an unwritable output folder fails before any work, naming the folder', async () => {

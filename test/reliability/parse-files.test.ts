@@ -1,5 +1,5 @@
-// `parse` and `export` never replace an input, nor an existing file this run did not write
-// (without --overwrite); and the image fuzzer for `parse`: every mutated photo is either parsed
+// `parse` and `export` never replace an input, nor (without --overwrite) an existing file that
+// segface did not write or that was changed since; re-running a command replaces its own outputs; and the image fuzzer for `parse`: every mutated photo is either parsed
 // or reported on one line naming it, without partial outputs or temporaries.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runExport } from '../../src/cli/export.js';
 import { runParse, type ParseCommandOptions } from '../../src/cli/parse.js';
 import { UserError } from '../../src/errors.js';
+import { MANIFEST_NAME } from '../../src/io/output-manifest.js';
 import { ASTRONAUT, FIXTURE_CHECKPOINT, GRACE } from '../parse/helpers.js';
 import { imageCases } from './image-fuzz.js';
 import { Tally } from './fuzz-helpers.js';
@@ -50,20 +51,36 @@ test('parse --out <the input folder> does not replace an input (the issue\'s rep
   writeFileSync(join(out, 'astronaut.labels.png'), 'my notes');
   const r2 = await runParse([ASTRONAUT], opts(out), quiet.log, quiet.warn);
   assert.equal(r2.written, 0);
-  assert.match(r2.failures[0]!, /astronaut\.labels\.png: already exists and was not written by this run; pass --overwrite/);
+  assert.match(r2.failures[0]!, /astronaut\.labels\.png: already exists and was not written by segface; pass --overwrite/);
   assert.equal(readFileSync(join(out, 'astronaut.labels.png'), 'utf8'), 'my notes');
   assert.ok(!existsSync(join(out, 'astronaut.color.png')), 'all of an image\'s outputs or none');
   const r3 = await runParse([ASTRONAUT], opts(out, { overwrite: true }), quiet.log, quiet.warn);
   assert.equal(r3.written, 1);
   assert.notEqual(readFileSync(join(out, 'astronaut.labels.png'), 'utf8'), 'my notes');
+  // The same command again: segface's own, unchanged outputs are replaced without --overwrite
+  // (they are listed in the folder's manifest) ...
+  assert.ok(existsSync(join(out, MANIFEST_NAME)));
+  const r4 = await runParse([ASTRONAUT], opts(out), quiet.log, quiet.warn);
+  assert.deepEqual(r4.failures, []);
+  assert.equal(r4.written, 1);
+  // ... but not once the user has changed one of them.
+  writeFileSync(join(out, 'astronaut.color.png'), 'edited by hand');
+  const r5 = await runParse([ASTRONAUT], opts(out), quiet.log, quiet.warn);
+  assert.equal(r5.written, 0);
+  assert.match(r5.failures[0]!, /astronaut\.color\.png: was written by segface but has been changed since; pass --overwrite/);
+  assert.equal(readFileSync(join(out, 'astronaut.color.png'), 'utf8'), 'edited by hand');
 });
 
-test('export --out refuses an existing file without --overwrite and never the checkpoint itself', async () => {
+test('export --out refuses an existing file without --overwrite (not its own earlier export) and never the checkpoint itself', async () => {
   const out = join(tmp, 'exists.onnx');
   writeFileSync(out, 'keep me');
   await assert.rejects(runExport({ model: FIXTURE_CHECKPOINT, out, resolution: 256 }), (e: unknown) =>
-    e instanceof UserError && /exists\.onnx: already exists and was not written by this run; pass --overwrite/.test(e.message));
+    e instanceof UserError && /exists\.onnx: already exists and was not written by segface; pass --overwrite/.test(e.message));
   assert.equal(readFileSync(out, 'utf8'), 'keep me');
+  // Once segface has written it (here with --overwrite), exporting again needs no --overwrite.
+  await runExport({ model: FIXTURE_CHECKPOINT, out, resolution: 256, overwrite: true });
+  assert.notEqual(readFileSync(out, 'utf8').slice(0, 7), 'keep me');
+  await runExport({ model: FIXTURE_CHECKPOINT, out, resolution: 256 });
   const ckpt = join(tmp, 'model.onnx');
   copyFileSync(FIXTURE_CHECKPOINT, ckpt);
   await assert.rejects(runExport({ model: ckpt, out: ckpt, resolution: 256, overwrite: true }), (e: unknown) =>

@@ -11,7 +11,7 @@ import { quantizeModel } from '../src/export/qdq.js';
 import { buildOnnxGraph } from '../src/engine/onnx/index.js';
 import { readNpyFile } from '../src/io/files.js';
 import { toFloat32 } from '../src/io/host-tensor.js';
-import { loadFixtureModel } from '../src/model/parity.js';
+import { loadFixtureModel } from '../src/parity/fixture.js';
 import { flag, printTable, runMain } from './common.js';
 
 export const PHOTOS = ['astronaut.png', 'grace_hopper.jpg'].map((f) => join(process.cwd(), '.assets', f));

@@ -14,7 +14,7 @@ import { AdamW, callTensor, cudaDeviceCount, fromData, loadTorch, tidy, type Tor
 import { parsePrecision, type Precision } from '../src/engine/torch/precision.js';
 import { readNpyFile, writeNpyFile } from '../src/io/files.js';
 import { Rng } from '../src/model/init.js';
-import { maxAbsDiff } from '../src/model/parity.js';
+import { maxAbsDiff } from '../src/parity/fixture.js';
 import { crossEntropy, diceLoss } from '../src/train/losses.js';
 import { TorchModelState } from '../src/train/torch-model.js';
 import { BENCH_DIR, flag, has, median, printTable, reference, runMain, sharedWeights } from './common.js';

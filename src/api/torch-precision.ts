@@ -11,7 +11,7 @@ import { fromData, type Device, type TorchTensor } from '../engine/torch/tensor.
 import { noiseInput, searchFloat32Modules, type PrecisionChoice } from '../export/precision-search.js';
 import { precisionGroups } from '../export/precision.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { maxAbsDiff } from '../model/parity.js';
+import { maxAbsDiff } from '../parity/fixture.js';
 import type { SegFace } from '../model/segface.js';
 
 /** The budget of `segface export --fp16`: max |Δlogits| against float32. */

@@ -12,6 +12,7 @@ import { loadBoundModel } from '../export/load-checkpoint.js';
 import { writeFileAtomic } from '../io/files.js';
 import { OutputGuard } from '../io/output-guard.js';
 import { UserError } from '../errors.js';
+import { positiveInt, positiveNumber } from './numbers.js';
 import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 
 export interface ExportCommandOptions {
@@ -35,12 +36,6 @@ export interface ExportCommandOptions {
   overwrite?: boolean;
 }
 
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got '${v}'`);
-  return n;
-};
-
 /** fp16 exports aim at half the 1e-2 logits budget on the calibration input, so that other inputs stay within it. */
 export const DEFAULT_FP16_TOLERANCE = 5e-3;
 
@@ -53,12 +48,6 @@ async function calibrationInput(file: string, r: number): Promise<Float32Array> 
   }
   return preprocessBatch([img], r);
 }
-
-const positiveNumber = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new UserError(`${name} must be a positive number, got '${v}'`);
-  return n;
-};
 
 export async function runExport(o: ExportCommandOptions, log: (s: string) => void = () => {}): Promise<{ path: string; bytes: number }> {
   if (!o.out.toLowerCase().endsWith('.onnx')) throw new UserError(`--out ${o.out}: the file name should end in .onnx`);

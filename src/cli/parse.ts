@@ -10,11 +10,12 @@ import type { ParseResult } from '../api/result.js';
 import { expandInputs } from '../image/inputs.js';
 import { labelsPng } from '../image/encode.js';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
-import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../image/write-files.js';
+import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../io/write-files.js';
 import type { LabelOrder } from '../model/classes.js';
 import { UserError } from '../errors.js';
 import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 import { OutputGuard } from '../io/output-guard.js';
+import { positiveInt } from './numbers.js';
 import { faceCropFiles } from './face-outputs.js';
 import type { FaceSelection } from '../face/parse-faces.js';
 import type { Precision } from '../engine/torch/precision.js';
@@ -53,14 +54,6 @@ export interface ParseCommandOptions {
   faces?: FaceSelection;
   minFace?: number;
   detectThreshold?: number;
-}
-
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got '${v}'`);
-    return n;
-  };
 }
 
 function parseFaces(v: string): FaceSelection {

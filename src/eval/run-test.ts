@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Precision } from '../engine/torch/precision.js';
-import { writeFileAtomic } from '../image/write-files.js';
+import { writeFileAtomic } from '../io/write-files.js';
 import { openSplit } from '../data/datasets.js';
 import { DataLoader } from '../data/loader.js';
 import { envVar } from '../data/root.js';

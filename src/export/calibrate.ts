@@ -5,7 +5,7 @@
 // (the hash fixtures) amplify rounding so much that they keep most of their backbone in float32.
 import { createSession, releaseSession, run } from '../engine/onnx/session.js';
 import type { StateDict } from '../io/host-tensor.js';
-import { maxAbsDiff } from '../model/parity.js';
+import { maxAbsDiff } from '../parity/fixture.js';
 import type { SegFace } from '../model/segface.js';
 import { exportOnnx } from './export-onnx.js';
 import { precisionGroups } from './precision.js';

@@ -9,7 +9,7 @@ import { native } from '../../src/engine/torch/native.js';
 import { nativeGraphBackend } from '../../src/engine/torch/cuda-graph.js';
 import { readNpyFile } from '../../src/io/files.js';
 import { Rng } from '../../src/model/init.js';
-import { loadFixtureModel, maxAbsDiff } from '../../src/model/parity.js';
+import { loadFixtureModel, maxAbsDiff } from '../../src/parity/fixture.js';
 
 const FIXTURES = process.env.SEGFACE_FIXTURES ?? join(process.cwd(), '..', 'shared', 'fixtures');
 const NAMES = (process.env.SEGFACE_CUDA_FIXTURES ?? 'mobilenet_hash_256,swin_base_hash_224').split(',');

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildOnnxGraph, createSession, releaseSession, run, type BuiltGraph } from '../../src/engine/onnx/index.js';
-import { loadFixtureModel, maxAbsDiff } from '../../src/model/parity.js';
+import { loadFixtureModel, maxAbsDiff } from '../../src/parity/fixture.js';
 import { Rng } from '../../src/model/init.js';
 import { fixture, requireFixtures } from '../model/fixtures.js';
 

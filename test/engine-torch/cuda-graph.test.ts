@@ -10,7 +10,7 @@ import { native } from '../../src/engine/torch/native.js';
 import { fromData, inferenceMode, keep, liveTensorCount, setNumThreads, tidy, TorchOps, type TorchTensor } from '../../src/engine/torch/index.js';
 import { buildSegFace } from '../../src/model/build.js';
 import { bindStateDict } from '../../src/model/load.js';
-import { loadFixtureModel } from '../../src/model/parity.js';
+import { loadFixtureModel } from '../../src/parity/fixture.js';
 import { Rng } from '../../src/model/init.js';
 import { FIXTURES } from '../model/fixtures.js';
 

@@ -14,7 +14,7 @@ import { checkPrecision, parsePrecision } from '../../src/engine/torch/precision
 import { buildSegFace } from '../../src/model/build.js';
 import { Rng } from '../../src/model/init.js';
 import { bindStateDict } from '../../src/model/load.js';
-import { loadFixtureModel, maxAbsDiff } from '../../src/model/parity.js';
+import { loadFixtureModel, maxAbsDiff } from '../../src/parity/fixture.js';
 import { FIXTURES } from '../model/fixtures.js';
 
 setNumThreads(2);

@@ -12,7 +12,7 @@ import { UserError } from '../../src/errors.js';
 import { buildOnnxGraph } from '../../src/engine/onnx/build.js';
 import { exportOnnx } from '../../src/export/export-onnx.js';
 import { readNpyFile } from '../../src/io/files.js';
-import { loadFixtureModel } from '../../src/model/parity.js';
+import { loadFixtureModel } from '../../src/parity/fixture.js';
 
 const FIX = join(process.cwd(), '..', 'shared', 'fixtures');
 const HASH = join(FIX, 'mobilenet_hash_256');

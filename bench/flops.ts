@@ -1,7 +1,7 @@
 // FLOPs per forward counted from the ONNX builder's nodes: 2 × multiply-accumulates of every
 // Conv, ConvTranspose, Gemm and MatMul (elementwise ops, softmax and norms are left out, as
 // is usual). Shapes come from the OnnxValues handed to GraphBuilder.node while tracing.
-import { GraphBuilder, OnnxOps, onnxCtx, type OnnxValue } from '../src/engine/onnx/index.js';
+import { GraphBuilder, GraphView, OnnxOps, onnxCtx, rewriteForInference, type OnnxValue, type RewriteOptions } from '../src/engine/onnx/index.js';
 import type { StateDict } from '../src/io/host-tensor.js';
 import type { SegFace } from '../src/model/segface.js';
 
@@ -105,4 +105,26 @@ export function segfaceFlops(net: SegFace, weights: StateDict, batch: number, re
   const input = graph.input('input', [batch, 3, res, res], 'float32');
   net.forward(ctx, input);
   return countFlops(nodes);
+}
+
+/**
+ * FLOPs of the graph the builder emits after its rewrites (engine/onnx/rewrite), counted on the
+ * final nodes; nodes that read only constants (folded by ORT when the session is created) are
+ * not counted.
+ */
+export function rewrittenFlops(net: SegFace, weights: StateDict, batch: number, res: number, opts: RewriteOptions = {}): number {
+  const graph = new GraphBuilder();
+  const ops = new OnnxOps(graph, 'float32');
+  const input = graph.input('input', [batch, 3, res, res], 'float32');
+  graph.output(net.forward(onnxCtx(ops, weights), input), 'output');
+  rewriteForInference(graph, opts);
+  const view = new GraphView(graph);
+  let macs = 0;
+  for (const n of graph.nodeList) {
+    if (n.outputs.every((o) => view.isConstant(o))) continue;
+    const attrs: Record<string, unknown> = {};
+    for (const a of n.attrs) attrs[a.name!] = a.ints?.length ? a.ints.map(Number) : a.i !== undefined && a.i !== null ? Number(a.i) : undefined;
+    macs += nodeMacs(n.op, n.inputs.map((i) => graph.valueOf(i)?.shape), attrs);
+  }
+  return 2 * macs;
 }

@@ -3,7 +3,9 @@
 // Each side of each configuration runs in its own process so the RSS high-water is its own.
 // Logits are compared (max |Δ| < 1e-3) before anything is timed.
 //   npm run bench -- infer [--models mobilenet,swin_base] [--res 512] [--batches 1,4]
-//     [--threads 2] [--runs 10] [--heavy-runs 5] [--warmup 2] [--device cpu|cuda]
+//     [--threads 2] [--runs 10] [--heavy-runs 5] [--warmup 2] [--device cpu|cuda] [--no-int8]
+// The ONNX graph is the builder's default (exact rewrites on); GFLOP/s are counted on the
+// official graph's FLOPs. On the CPU an int8 row per model at batch 1 follows (bench/int8.ts).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,8 @@ import { createSession, run } from '../src/engine/onnx/session.js';
 import { readNpyFile, writeNpyFile } from '../src/io/files.js';
 import { hostTensor } from '../src/io/host-tensor.js';
 import { Rng } from '../src/model/init.js';
-import { segfaceFlops } from './flops.js';
+import { rewrittenFlops, segfaceFlops } from './flops.js';
+import { int8Variant } from './int8.js';
 import { BENCH_DIR, flag, fmt, has, median, peakRssMb, printTable, reference, runMain, sharedWeights, timeRuns } from './common.js';
 
 const PAPER_FPS = 95.96; // SegFace paper, MobileNetV3 at 512 on one GPU
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
     const { net, sd, path } = sharedWeights(model, res);
     const parts = segfaceFlops(net, sd, 1, res);
     const total = [...parts.values()].reduce((a, b) => a + b, 0);
-    flopRows.push([model, ...['backbone', 'fusion', 'transformer', 'upscaler'].map((p) => (parts.get(p) ?? 0) / 1e9), total / 1e9]);
+    flopRows.push([model, ...['backbone', 'fusion', 'transformer', 'upscaler'].map((p) => (parts.get(p) ?? 0) / 1e9), total / 1e9, rewrittenFlops(net, sd, 1, res) / 1e9]);
     for (const batch of batches) {
       const onnx = join(BENCH_DIR, `${model}-${res}-b${batch}.onnx`);
       writeFileSync(onnx, buildOnnx(net, sd, [batch, 3, res, res]));
@@ -105,12 +108,22 @@ async function main(): Promise<void> {
         ref ? Number(o.maxDiff) : '-', (ips * total) / 1e9, (100 * ips * total) / 1e9 / peak]);
       if (ref) ratios.push(`ratio infer_${model}_${res}_b${batch}: ${(ips / refIps).toFixed(3)}`);
       if (device === 'cuda' && model === 'mobilenet') console.log(`cuda ${model} ${res} batch ${batch}: ${fmt(ips)} FPS (paper: ${PAPER_FPS})`);
+      if (device === 'cpu' && batch === 1 && !has('no-int8')) {
+        const q = await int8Variant(readFileSync(onnx), x, res, batch, net.numClasses, threads);
+        const qPath = join(BENCH_DIR, `${model}-${res}-b${batch}-int8.onnx`);
+        writeFileSync(qPath, q.bytes);
+        const oq = ours(['--onnx', qPath, '--input', input, '--threads', String(threads), '--runs', String(runs), '--warmup', String(warmup), '--device', device]);
+        const qips = batch / Number(oq.median_s);
+        rows.push([`${model} int8`, batch, runs, qips, refIps, qips / refIps, Number(oq.peak_mb), ref?.peak_mb ?? NaN,
+          `agree ${(100 * q.agreement.argmax).toFixed(2)}% |Δp| ${q.agreement.softmaxMeanAbs.toExponential(1)}`, (qips * total) / 1e9, (100 * qips * total) / 1e9 / peak]);
+        if (ref) ratios.push(`ratio infer_${model}_${res}_b${batch}_int8: ${(qips / refIps).toFixed(3)}`);
+      }
     }
   }
-  printTable(`GFLOPs per image at ${res} (2×MACs of Conv/ConvTranspose/Gemm/MatMul in the ONNX graph)`,
-    ['model', 'backbone', 'fusion', 'transformer', 'upscaler', 'total'], flopRows);
+  printTable(`GFLOPs per image at ${res} (2×MACs of Conv/ConvTranspose/Gemm/MatMul in the official graph; 'executed': after the builder's rewrites)`,
+    ['model', 'backbone', 'fusion', 'transformer', 'upscaler', 'total', 'executed'], flopRows);
   printTable(`inference ${device} ${res}², ${threads} threads, median of timed runs after ${warmup} warm-up; ratio = ours/reference throughput (>1: ours faster)`,
-    ['model', 'batch', 'runs', 'ours img/s', 'ref img/s', 'ratio', 'ours peak MB', 'ref peak MB', 'max|Δ|', 'ours GFLOP/s', '% GEMM peak'], rows);
+    ['model', 'batch', 'runs', 'ours img/s', 'ref img/s', 'ratio', 'ours peak MB', 'ref peak MB', 'max|Δ| / int8 agreement', 'GFLOP/s (official)', '% GEMM peak'], rows);
   for (const r of ratios) console.log(r);
 }
 

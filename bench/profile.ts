@@ -1,12 +1,45 @@
 // Where the time goes in one ONNX graph, from ORT's own profiler: per op type and the slowest
-// nodes, for the graph as written (--no-rewrite) or rewritten (default).
-//   npm run bench -- profile [--model mobilenet] [--res 512] [--threads 2] [--runs 5] [--no-rewrite] [--top 15]
+// nodes, for the graph as written (--no-rewrite) or rewritten (default). --ablation instead times
+// the graph as written, fully rewritten and with each rewrite left out (interleaved rounds, median
+// wall time), with the GFLOP each one executes: what each rewrite saves.
+//   npm run bench -- profile [--model mobilenet] [--res 512] [--threads 2] [--runs 5] [--no-rewrite] [--top 15] [--ablation]
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { buildOnnxGraph } from '../src/engine/onnx/index.js';
+import { buildOnnxGraph, REWRITES, type RewriteOptions } from '../src/engine/onnx/index.js';
+import type { StateDict } from '../src/io/host-tensor.js';
 import { Rng } from '../src/model/init.js';
-import { BENCH_DIR, flag, has, printTable, runMain, sharedWeights } from './common.js';
+import type { SegFace } from '../src/model/segface.js';
+import { BENCH_DIR, flag, has, median, printTable, runMain, sharedWeights } from './common.js';
+import { rewrittenFlops, segfaceFlops } from './flops.js';
+
+async function ablation(net: SegFace, sd: StateDict, model: string, res: number, threads: number, runs: number): Promise<void> {
+  const variants: [string, RewriteOptions | false][] = [['as written', false], ['all rewrites', { convTransposeAsShuffle: true }],
+    ...REWRITES.map(([name]): [string, RewriteOptions] => [`all but ${name}`, { skip: [name], convTransposeAsShuffle: true }])];
+  const rng = new Rng(1);
+  const x = new ort.Tensor('float32', new Float32Array(3 * res * res).map(() => rng.normal()), [1, 3, res, res]);
+  const official = [...segfaceFlops(net, sd, 1, res).values()].reduce((a, b) => a + b, 0);
+  const sessions: ort.InferenceSession[] = [];
+  for (const [, rw] of variants) {
+    const g = buildOnnxGraph(net, sd, [1, 3, res, res], { rewrite: rw });
+    sessions.push(await ort.InferenceSession.create(g.bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, enableMemPattern: false }));
+  }
+  // CPU time next to wall time: on a shared machine it is the steadier measure of work done.
+  const times: number[][] = variants.map(() => []);
+  const cpu: number[][] = variants.map(() => []);
+  for (let round = 0; round < runs + 1; round++) {
+    for (let i = 0; i < sessions.length; i++) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      await sessions[i]!.run({ [sessions[i]!.inputNames[0]!]: x });
+      const c = process.cpuUsage(c0);
+      if (round > 0) { times[i]!.push(performance.now() - t0); cpu[i]!.push((c.user + c.system) / 1000); }
+    }
+  }
+  for (const s of sessions) await s.release();
+  const rows = variants.map(([name, rw], i) => [name, (rw === false ? official : rewrittenFlops(net, sd, 1, res, rw)) / 1e9, median(times[i]!), median(cpu[i]!)]);
+  printTable(`${model} ${res}² batch 1, ${threads} threads: each rewrite's share (median of ${runs} interleaved rounds)`, ['graph', 'GFLOP', 'wall ms', 'CPU ms'], rows);
+}
 
 interface Event { cat: string; name: string; dur: number; args?: { op_name?: string } }
 
@@ -17,6 +50,7 @@ async function main(): Promise<void> {
   const runs = Number(flag('runs', '5'));
   const top = Number(flag('top', '15'));
   const { net, sd } = sharedWeights(model, res);
+  if (has('ablation')) return ablation(net, sd, model, res, threads, runs);
   const g = buildOnnxGraph(net, sd, [1, 3, res, res], { rewrite: !has('no-rewrite') });
   for (const n of g.rewrites) console.log(`rewrite ${n.rewrite}: ${n.detail}`);
   const s = await ort.InferenceSession.create(g.bytes, {

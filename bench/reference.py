@@ -34,7 +34,8 @@ class PE(nn.Module):
         self.register_buffer('positional_encoding_gaussian_matrix', torch.randn(2, n))
 
     def forward(self, h, w):
-        g = torch.ones((h, w), dtype=torch.float32, device=self.positional_encoding_gaussian_matrix.device)
+        m = self.positional_encoding_gaussian_matrix
+        g = torch.ones((h, w), dtype=m.dtype, device=m.device)
         y = (g.cumsum(0) - 0.5) / h
         x = (g.cumsum(1) - 0.5) / w
         c = 2 * torch.stack([x, y], dim=-1) - 1
@@ -261,18 +262,49 @@ def sync(a):
 
 
 def cmd_infer(a):
-    model = build(a.model, a.weights).eval().to(a.device)
-    x = torch.from_numpy(np.load(a.input)) if a.input else torch.randn(a.batch, 3, a.res, a.res)
-    x = x.to(a.device)
+    dtype = {'fp32': torch.float32, 'fp16': torch.float16, 'bf16': torch.bfloat16}[a.precision]
+    if a.cudnn_benchmark:
+        torch.backends.cudnn.benchmark = True
+    model = build(a.model, a.weights, a.channels_last).eval().to(a.device, dtype)
+    host = torch.from_numpy(np.load(a.input)) if a.input else torch.randn(a.batch, 3, a.res, a.res)
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+
+    def prep(x):
+        return x.to(a.device, dtype).contiguous(memory_format=fmt)
+
+    x = prep(host)
+    # --host-io: each run takes the batch from host memory and brings the logits back, as a
+    # parser must (our Segmenter.run does both); otherwise both stay on the device.
+    if a.cuda_graph:
+        # torch.cuda.graphs' recipe: warm up on a side stream, capture once, replay.
+        static_in = x.clone()
+        s = torch.cuda.Stream()
+        s.wait_stream(torch.cuda.current_stream())
+        with torch.no_grad(), torch.cuda.stream(s):
+            for _ in range(3):
+                model(static_in)
+        torch.cuda.current_stream().wait_stream(s)
+        graph = torch.cuda.CUDAGraph()
+        with torch.no_grad(), torch.cuda.graph(graph):
+            static_out = model(static_in).float()
+
+        def step():
+            static_in.copy_(host if a.host_io else x)
+            graph.replay()
+            return static_out.cpu() if a.host_io else static_out
+    else:
+        def step():
+            y = model(prep(host) if a.host_io else x).float()
+            return y.cpu() if a.host_io else y
     times = []
-    with torch.inference_mode():
-        y = model(x)
+    with torch.inference_mode() if not a.cuda_graph else torch.no_grad():
+        y = step()
         if a.output:
-            np.save(a.output, y.cpu().numpy())
+            np.save(a.output, y.float().cpu().numpy())
         for i in range(a.warmup + a.runs):
             sync(a)
             t0 = time.perf_counter()
-            model(x)
+            step()
             sync(a)
             if i >= a.warmup:
                 times.append(time.perf_counter() - t0)
@@ -381,6 +413,10 @@ def main():
     ap.add_argument('--output')
     ap.add_argument('--channels-last', action='store_true')
     ap.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    ap.add_argument('--precision', default='fp32', choices=['fp32', 'fp16', 'bf16'], help='infer: model.to(dtype)')
+    ap.add_argument('--cuda-graph', action='store_true', help='infer: capture the forward with torch.cuda.graph and replay it')
+    ap.add_argument('--cudnn-benchmark', action='store_true', help='infer: torch.backends.cudnn.benchmark = True')
+    ap.add_argument('--host-io', action='store_true', help='infer: input from host memory and logits back to it in every run')
     ap.add_argument('--full', action='store_true', help='load: plain torch.load (training checkpoints)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "segface_torch",
-      "sources": ["src/addon.cc", "src/dispatch.cc", "src/dist.cc"],
+      "sources": ["src/addon.cc", "src/dispatch.cc", "src/dist.cc", "src/cuda_graph.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node detect.js include)",

@@ -57,6 +57,17 @@ const have = (name) => {
   try { return readdirSync(libdir).some((f) => f.startsWith(`lib${name}.so`)); } catch { return false; }
 };
 const cuda = have('torch_cuda') && have('c10_cuda');
+// CUDA graphs (cuda_graph.cc) include ATen's CUDA headers, which need the CUDA runtime's; a
+// PyTorch wheel has them in its nvidia-* packages, a toolkit under CUDA_HOME or /usr/local/cuda.
+function cudaInclude() {
+  const dirs = [process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda'].filter(Boolean).map((d) => join(d, 'include'));
+  const nvidia = root ? join(root, '..', 'nvidia') : '';
+  const sub = (d) => { try { return readdirSync(d).map((f) => join(d, f)); } catch { return []; } };
+  for (const d of sub(nvidia)) dirs.push(join(d, 'include'), ...sub(d).map((e) => join(e, 'include')));
+  return dirs.find((d) => existsSync(join(d, 'cuda_runtime_api.h')));
+}
+const cudaInc = cuda && !process.env.SEGFACE_NO_CUDA_GRAPHS ? cudaInclude() : undefined;
+if (cudaInc) inc.push(cudaInc);
 const libs = ['-ltorch', '-ltorch_cpu', '-lc10', ...(cuda ? ['-ltorch_cuda', '-lc10_cuda'] : [])];
 // Link torch_cuda even though nothing references it directly, so its kernels register.
 const ldflags = [`-L${libdir}`, ...(hasOwn ? [`-Wl,-rpath,${libdir}`] : []), '-Wl,--no-as-needed'];
@@ -72,7 +83,7 @@ const out = {
   include: inc.join(' '),
   ldflags: ldflags.join(' '),
   libs: libs.join(' '),
-  defines: [`_GLIBCXX_USE_CXX11_ABI=${abi}`, ...(cuda ? ['SEGFACE_WITH_CUDA=1'] : []), ...dist].join(' '),
+  defines: [`_GLIBCXX_USE_CXX11_ABI=${abi}`, ...(cuda ? ['SEGFACE_WITH_CUDA=1'] : []), ...(cudaInc ? ['SEGFACE_CUDA_GRAPHS=1'] : []), ...dist].join(' '),
 }[what];
 if (out === undefined) {
   process.stderr.write(`detect.js: unknown query ${what}\n`);

@@ -2,12 +2,12 @@
 import { Command, Option } from 'commander';
 import { UserError } from '../src/errors.js';
 import { reportAndExit } from '../src/cli/exit.js';
-import { detailLine, runParity, summaryLine, type Runner } from '../src/model/parity.js';
-import { onnxRunner } from '../src/model/parity-onnx.js';
+import { detailLine, runParity, summaryLine, type Runner } from '../src/parity/fixture.js';
+import { onnxRunner } from '../src/parity/parity-onnx.js';
 
 async function runnerFor(runtime: string, threads?: number): Promise<Runner> {
   if (runtime === 'onnx') return onnxRunner(threads);
-  const { torchRunner } = await import('../src/model/parity-torch.js');
+  const { torchRunner } = await import('../src/parity/parity-torch.js');
   return torchRunner(threads);
 }
 

@@ -2,7 +2,8 @@
 # Sets up everything on a fresh Debian bookworm machine with Node 20 and apt. Safe to run twice.
 #   - apt: libtorch-dev (the optional training engine), libgloo-dev + python3-torch (distributed
 #     training: c10d's Gloo headers, torchrun), build tools, Chromium (browser test)
-#   - npm: dependencies (onnxruntime-node without its GPU download), TypeScript build
+#   - npm: dependencies (onnxruntime-node without its GPU download), TypeScript build, page bundle,
+#     the face detector's weights copied into dist/detector/
 #   - the native libtorch addon (skipped with a note if libtorch is unavailable)
 #   - public-domain face photos from Debian packages into .assets/
 set -euo pipefail
@@ -43,9 +44,11 @@ if changed_since dist/.segface-build src test scripts bench tsconfig.json packag
   npm run --silent build
   echo "setup: page bundle (dist/web/app.js)"
   npm run --silent build:web >/dev/null
+  echo "setup: face detector weights (dist/detector/, what the package ships)"
+  npm run --silent build:detector >/dev/null
   touch dist/.segface-build
 else
-  echo "setup: TypeScript build and page bundle up to date"
+  echo "setup: TypeScript build, page bundle and detector weights up to date"
 fi
 
 if [ -f native/binding.gyp ]; then

@@ -323,6 +323,7 @@ Napi::Object initModule(Napi::Env env, Napi::Object exports) {
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
   exports.Set("cudaDeviceCount", Napi::Function::New(env, CudaDeviceCount, "cudaDeviceCount"));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));
+  registerCudaGraph(env, exports);
   exports.Set("dist", initDist(env));
   return exports;
 }

@@ -27,6 +27,9 @@ std::string cleanMessage(const std::string& what);
 Napi::Value ivalueToJs(Napi::Env env, const c10::IValue& v);
 Napi::Value callOp(const Napi::CallbackInfo& info);
 Napi::Value pickleLoad(const Napi::CallbackInfo& info);
+// cuda_graph.cc: CUDA graph capture/replay, side streams, the cuDNN autotuner switch.
+void registerCudaGraph(Napi::Env env, Napi::Object exports);
+
 // torch.distributed (dist.cc): the `dist` object of the addon's exports.
 Napi::Object initDist(Napi::Env env);
 

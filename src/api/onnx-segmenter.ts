@@ -15,6 +15,7 @@ import { lapaWarpGrids } from '../model/segface.js';
 import { segfaceGraphInfo } from './graph-info.js';
 import type { EngineOptions, ImageOptions, Segmenter } from './segmenter.js';
 import { runWithLandmarks } from './warp-groups.js';
+import { int8Graph, type GraphPrecision } from './int8-graph.js';
 
 /** Graph inputs of the warp graphs: the input warp grid and the inverse (logits) grid. */
 const WARP_INPUTS = ['warp_grid', 'unwarp_grid'] as const;
@@ -72,6 +73,10 @@ export interface BuiltSegmenterSpec {
   resolution: number;
   /** Graph cache folder (default: the engine's). */
   graphCacheDir?: string;
+  /** 'int8': QDQ graphs calibrated on `calibration` (int8-graph.ts); LaPa's warp graphs stay float32. */
+  precision?: GraphPrecision;
+  calibration?: readonly string[];
+  log?: (s: string) => void;
 }
 
 /** A SegFace built from checkpoint weights, run by ORT. */
@@ -116,9 +121,13 @@ export class BuiltOnnxSegmenter implements Segmenter {
         ? { forward: (ctx, x, g) => net.forward(ctx, x, { warpGrids: { input: g![WARP_INPUTS[0]]!, output: g![WARP_INPUTS[1]]! } }) }
         : net;
       const opts = warp ? { extraInputs: WARP_INPUTS.map((name) => ({ name, shape: [n, r, r, 2] })) } : {};
-      s = buildOnnxCached(model, () => this.weights(), [n, 3, r, r], {
-        checkpoint: this.spec.checkpoint, modelId: this.modelId, resolution: r, batch: n,
-      }, opts, this.spec.graphCacheDir).then(({ graph }) => openSession(graph.bytes, this.engine, this.spec.checkpoint));
+      const key = { checkpoint: this.spec.checkpoint, modelId: this.modelId, resolution: r, batch: n };
+      const int8 = this.spec.precision === 'int8' && !warp;
+      s = buildOnnxCached(model, () => this.weights(), [n, 3, r, r], key, opts, this.spec.graphCacheDir)
+        .then(({ graph }) => (int8
+          ? int8Graph(graph.bytes, { net, resolution: r, batch: n, calibration: this.spec.calibration ?? [], key, cacheDir: this.spec.graphCacheDir, log: this.spec.log })
+          : graph.bytes))
+        .then((bytes) => openSession(bytes, this.engine, this.spec.checkpoint));
       this.sessions.set(id, s);
       s.catch(() => this.sessions.delete(id));
     }

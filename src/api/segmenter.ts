@@ -1,6 +1,7 @@
 // What the parser needs from a network: normalised images in, logits out. Implemented by the
 // ONNX Runtime engine (graphs built from a checkpoint, or a user's exported .onnx) and by the
 // libtorch engine.
+import type { Precision } from '../engine/torch/precision.js';
 import type { HeadKind } from '../model/classes.js';
 
 /** What one image may carry besides its pixels. */
@@ -44,4 +45,15 @@ export interface EngineOptions {
   runtime?: Runtime;
   device?: Device;
   threads?: number;
+  /** libtorch runtime only: weights and arithmetic in float32 (default), float16 or bfloat16. */
+  precision?: Precision;
+  /**
+   * With fp16/bf16: module prefixes kept float32. Default: chosen at load so that the logits stay
+   * within 1e-2 of float32 on calibration noise (api/torch-precision.ts).
+   */
+  float32Modules?: string[];
+  /** libtorch on CUDA: replay each batch shape's forward as a CUDA graph (default true). */
+  cudaGraphs?: boolean;
+  /** One-off notes (e.g. why a CUDA graph is not used); default: `note: …` on stderr. */
+  onNote?: (line: string) => void;
 }

@@ -5,22 +5,7 @@ import { checkDataset, formatCheckReport } from '../data/check.js';
 import { parseDatasetName } from '../data/datasets.js';
 import { writeSynthCelebA, writeSynthHelen, writeSynthLapa } from '../data/synth/write.js';
 import { UserError } from '../errors.js';
-
-function int(name: string, min: number) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new UserError(`${name} must be an integer ≥ ${min}, got '${v}'`);
-    return n;
-  };
-}
-
-function frac(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!(n >= 0 && n < 1)) throw new UserError(`${name} must be a fraction in [0, 1), got '${v}'`);
-    return n;
-  };
-}
+import { fraction, intAtLeast } from './numbers.js';
 
 export function register(program: Command): void {
   const data = program.command('data').description('datasets: synthesise a face set, validate a dataset folder');
@@ -29,11 +14,11 @@ export function register(program: Command): void {
     .command('synth')
     .description('draw procedural faces with exact labels, written in the CelebAMask-HQ layout (19 classes) or the LaPa / Helen layouts (11 classes, landmarks)')
     .requiredOption('--out <dir>', 'output folder (must not exist or be empty); use it as --data_path')
-    .option('--n <count>', 'number of images', int('--n', 1), 200)
-    .option('--resolution <R>', 'image and mask size', int('--resolution', 32), 256)
-    .option('--seed <s>', 'seed (same seed, same set)', int('--seed', 0), 0)
-    .option('--val_frac <f>', 'fraction of images in the val split', frac('--val_frac'), 0.1)
-    .option('--test_frac <f>', 'fraction of images in the test split', frac('--test_frac'), 0.1)
+    .option('--n <count>', 'number of images', intAtLeast('--n', 1), 200)
+    .option('--resolution <R>', 'image and mask size', intAtLeast('--resolution', 32), 256)
+    .option('--seed <s>', 'seed (same seed, same set)', intAtLeast('--seed', 0), 0)
+    .option('--val_frac <f>', 'fraction of images in the val split', fraction('--val_frac'), 0.1)
+    .option('--test_frac <f>', 'fraction of images in the test split', fraction('--test_frac'), 0.1)
     .addOption(new Option('--layout <name>', 'dataset layout to write').choices(['celebamask_hq', 'lapa', 'helen']).default('celebamask_hq'))
     .action(async (o: { out: string; n: number; resolution: number; seed: number; val_frac: number; test_frac: number; layout: string }) => {
       const t0 = Date.now();
@@ -48,8 +33,8 @@ export function register(program: Command): void {
     .description('validate a dataset folder: every file present and readable, labels the right size; print split sizes and class frequencies')
     .requiredOption('--dataset <name>', 'celebamask_hq | lapa | helen')
     .option('--data_path <dir>', 'datasets folder (default: DATA_PATH from the environment or ./.env)')
-    .option('--resolution <R>', 'count label pixels at R×R (as a model sees them)', int('--resolution', 32), 512)
-    .option('--num_workers <n>', 'loader worker threads', int('--num_workers', 0), 2)
+    .option('--resolution <R>', 'count label pixels at R×R (as a model sees them)', intAtLeast('--resolution', 32), 512)
+    .option('--num_workers <n>', 'loader worker threads', intAtLeast('--num_workers', 0), 2)
     .action(async (o: { dataset: string; data_path?: string; resolution: number; num_workers: number }) => {
       const dataset = parseDatasetName(o.dataset);
       let last = 0;

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { ParseResult } from '../api/result.js';
 import { colorize, labelsPng, rgbPng } from '../image/encode.js';
-import type { OutFile } from '../image/write-files.js';
+import type { OutFile } from '../io/write-files.js';
 
 export async function faceCropFiles(r: ParseResult, out: string, stem: string): Promise<OutFile[]> {
   const palette = new Uint8Array(256 * 3);

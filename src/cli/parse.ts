@@ -10,13 +10,16 @@ import type { ParseResult } from '../api/result.js';
 import { expandInputs } from '../image/inputs.js';
 import { labelsPng } from '../image/encode.js';
 import { DEFAULT_MAX_PIXELS, type RgbImage } from '../image/read.js';
-import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../image/write-files.js';
+import { removeLiveTemps, writeFilesAtomic, type OutFile } from '../io/write-files.js';
 import type { LabelOrder } from '../model/classes.js';
 import { UserError } from '../errors.js';
 import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 import { OutputGuard } from '../io/output-guard.js';
+import { positiveInt } from './numbers.js';
 import { faceCropFiles } from './face-outputs.js';
 import type { FaceSelection } from '../face/parse-faces.js';
+import type { Precision } from '../engine/torch/precision.js';
+import { precisionOption } from './precision-option.js';
 
 export const OUTPUT_KINDS = ['labels', 'color', 'overlay', 'masks', 'probs', 'json', 'crops'] as const;
 export type OutputKind = (typeof OUTPUT_KINDS)[number];
@@ -29,6 +32,8 @@ export interface ParseCommandOptions {
   runtime: 'onnx' | 'torch';
   device: 'cpu' | 'cuda';
   threads?: number;
+  /** fp32/fp16/bf16: the libtorch runtime's; int8: the ONNX graph quantized (QDQ), calibrated on `calibration`. */
+  precision?: Precision | 'int8';
   labelOrder: LabelOrder;
   outputs: OutputKind[];
   maxPixels: number;
@@ -36,6 +41,8 @@ export interface ParseCommandOptions {
   offline?: boolean;
   resolution?: number;
   progress?: boolean;
+  /** int8: calibration photos (default: the first two inputs). */
+  calibration?: string[];
   /** Mirror the input folders' sub-folders under --out instead of one flat folder. */
   keepStructure?: boolean;
   /** Folders: include their sub-folders. */
@@ -47,14 +54,6 @@ export interface ParseCommandOptions {
   faces?: FaceSelection;
   minFace?: number;
   detectThreshold?: number;
-}
-
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got '${v}'`);
-    return n;
-  };
 }
 
 function parseFaces(v: string): FaceSelection {
@@ -171,8 +170,9 @@ export async function runParse(inputs: readonly string[], o: ParseCommandOptions
   const faceOpts = { detect, faces: o.faces, minFace: o.minFace, detectThreshold: o.detectThreshold, crops: o.outputs.includes('crops') && detect };
 
   const parser = await FaceParser.load(o.model, {
-    runtime: o.runtime, device: o.device, threads: o.threads, cacheDir: o.cacheDir, offline: o.offline,
+    runtime: o.runtime, device: o.device, threads: o.threads, precision: o.precision === 'int8' ? 'fp32' : o.precision, cacheDir: o.cacheDir, offline: o.offline,
     labelOrder: o.labelOrder, maxPixels: o.maxPixels, resolution: o.resolution, progress: o.progress, batch: Math.min(o.batch, files.length),
+    ...(o.precision === 'int8' ? { int8: { calibration: o.calibration ?? files.slice(0, 2), log: warn } } : {}),
   });
   const names = stems(rel, o.keepStructure);
   const guard = new OutputGuard(files, !!o.overwrite, o.out);
@@ -261,6 +261,8 @@ export function register(program: Command): void {
     .addOption(new Option('--runtime <runtime>', 'inference engine').choices(['onnx', 'torch']).default('onnx'))
     .addOption(new Option('--device <device>', 'where the network runs').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads for the network', positiveInt('--threads'))
+    .addOption(precisionOption(['int8']))
+    .option('--calibration <images...>', 'with --precision int8: photos that set the activation ranges (default: the first two inputs)')
     .addOption(new Option('--label-order <order>', 'numbering of written ids: native (SegFace/FaRL), celebamask (CelebAMask-HQ g_mask.py) or bisenet (face-parsing.PyTorch)').choices(['native', 'celebamask', 'bisenet']).default('native'))
     .addOption(new Option('--outputs <list>', `comma-separated subset of ${OUTPUT_KINDS.join(',')} or all`).argParser(parseOutputs).default(DEFAULT_OUTPUTS, DEFAULT_OUTPUTS.join(',')))
     .option('--max-pixels <n>', 'refuse images with more pixels than this (same default as serve)', positiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)

@@ -4,17 +4,14 @@ import { createApp, DEFAULT_LIMITS } from '../service/app.js';
 import { openServedModel, warmUp } from '../service/open-model.js';
 import { webAssets } from '../service/web-assets.js';
 import { UserError } from '../errors.js';
+import { intInRange, positiveInt, positiveNumber } from './numbers.js';
 import { checkpointFlag, CHECKPOINT_HELP, modelPathOption } from './model-flags.js';
 import { ORT_WEB_MISSING, ortWebDir } from '../service/web-routes.js';
-
-const positive = (name: string, integer = true) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UserError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
-  return n;
-};
+import type { Precision } from '../engine/torch/precision.js';
+import { precisionOption } from './precision-option.js';
 
 interface ServeOptions {
-  model?: string; model_path?: string; port: number; host: string; resolution?: number; threads?: number; device?: 'cpu' | 'cuda';
+  model?: string; model_path?: string; port: number; host: string; resolution?: number; threads?: number; device?: 'cpu' | 'cuda'; runtime?: 'onnx' | 'torch'; precision?: Precision;
   maxUploadMb: number; maxPixels: number; queue: number; concurrency: number; timeout: number; uploadTimeout: number;
   cacheDir?: string; offline?: boolean;
 }
@@ -25,23 +22,25 @@ export function register(program: Command): void {
     .description('HTTP service (POST /parse, GET /classes, GET /healthz) and a web page at / for one model')
     .option('-m, --model <id|path>', CHECKPOINT_HELP)
     .addOption(modelPathOption())
-    .option('-p, --port <n>', 'port', (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UserError(`--port must be 0…65535, got '${v}'`); return n; }, 8080)
+    .option('-p, --port <n>', 'port', intInRange('--port', 0, 65535), 8080)
     .option('--host <addr>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
-    .option('-r, --resolution <n>', 'input size for checkpoints (default: the model\'s)', positive('--resolution'))
-    .option('--threads <n>', 'ONNX Runtime threads', positive('--threads'))
-    .addOption(new Option('--device <device>', 'where ONNX Runtime runs').choices(['cpu', 'cuda']).default('cpu'))
-    .option('--max-upload-mb <n>', 'largest upload in MiB', positive('--max-upload-mb', false), DEFAULT_LIMITS.maxUploadBytes / 1048576)
-    .option('--max-pixels <n>', 'largest image in pixels', positive('--max-pixels'), DEFAULT_LIMITS.maxPixels)
-    .option('--queue <n>', 'requests held at once (running + waiting); more get 503', positive('--queue'), DEFAULT_LIMITS.capacity)
-    .option('--concurrency <n>', 'parses run at the same time', positive('--concurrency'), DEFAULT_LIMITS.concurrency)
-    .option('--timeout <s>', 'per-request limit in seconds (503 past it)', positive('--timeout', false), DEFAULT_LIMITS.timeoutMs / 1000)
-    .option('--upload-timeout <s>', 'seconds for an upload to arrive whole (408 and the connection closes past it)', positive('--upload-timeout', false), DEFAULT_LIMITS.uploadTimeoutMs / 1000)
+    .option('-r, --resolution <n>', 'input size for checkpoints (default: the model\'s)', positiveInt('--resolution'))
+    .option('--threads <n>', 'ONNX Runtime threads', positiveInt('--threads'))
+    .addOption(new Option('--device <device>', 'where the network runs').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(new Option('--runtime <runtime>', 'inference engine (the page still runs ONNX in the browser)').choices(['onnx', 'torch']).default('onnx'))
+    .addOption(precisionOption())
+    .option('--max-upload-mb <n>', 'largest upload in MiB', positiveNumber('--max-upload-mb'), DEFAULT_LIMITS.maxUploadBytes / 1048576)
+    .option('--max-pixels <n>', 'largest image in pixels', positiveInt('--max-pixels'), DEFAULT_LIMITS.maxPixels)
+    .option('--queue <n>', 'requests held at once (running + waiting); more get 503', positiveInt('--queue'), DEFAULT_LIMITS.capacity)
+    .option('--concurrency <n>', 'parses run at the same time', positiveInt('--concurrency'), DEFAULT_LIMITS.concurrency)
+    .option('--timeout <s>', 'per-request limit in seconds (503 past it)', positiveNumber('--timeout'), DEFAULT_LIMITS.timeoutMs / 1000)
+    .option('--upload-timeout <s>', 'seconds for an upload to arrive whole (408 and the connection closes past it)', positiveNumber('--upload-timeout'), DEFAULT_LIMITS.uploadTimeoutMs / 1000)
     .option('--cache-dir <dir>', 'checkpoint cache folder')
     .option('--offline', 'never download; use only cached checkpoints')
     .action(async (o: ServeOptions) => {
       if (o.concurrency > o.queue) throw new UserError(`--concurrency ${o.concurrency} is larger than --queue ${o.queue}`);
       const model = checkpointFlag(o, 'serve');
-      const served = await openServedModel(model, { resolution: o.resolution, threads: o.threads, device: o.device, cacheDir: o.cacheDir, offline: o.offline });
+      const served = await openServedModel(model, { resolution: o.resolution, threads: o.threads, device: o.device, runtime: o.runtime, precision: o.precision, cacheDir: o.cacheDir, offline: o.offline });
       process.stderr.write(`segface serve: ${served.parser.modelId} (${served.parser.resolution}×${served.parser.resolution}); warming up…\n`);
       await warmUp(served.parser);
       const app = await createApp({

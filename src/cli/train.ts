@@ -3,19 +3,10 @@
 // is imported only when the command runs, so the rest of the CLI works without libtorch.
 import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
+import { numberOption } from './numbers.js';
 import { trainBackbone } from './model-flags.js';
 import { parseMilestones } from '../train/schedule.js';
 import { HEAD_OF_BACKBONE, type TrainConfig, type TrainDataset } from '../train/config.js';
-
-function num(name: string, opts: { int?: boolean; min?: number } = {}) {
-  return (v: string): number => {
-    const x = Number(v);
-    if (!Number.isFinite(x) || (opts.int && !Number.isInteger(x)) || (opts.min !== undefined && x < opts.min)) {
-      throw new UserError(`--${name} expects ${opts.int ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}, got '${v}'`);
-    }
-    return x;
-  };
-}
 
 interface RawOpts {
   ckpt_path: string; expt_name: string; dataset: TrainDataset; backbone: TrainConfig['backbone']; model: string;
@@ -74,40 +65,40 @@ export function register(program: Command): void {
     .addOption(new Option('--dataset <name>', 'training set').choices(['celebamask_hq', 'lapa', 'helen', 'synthetic']).default('celebamask_hq'))
     .addOption(new Option('--backbone <head>', 'SegFace head (class set)').choices(Object.keys(HEAD_OF_BACKBONE)).default('segface_celeb'))
     .option('--model <backbone>', 'backbone network: swin_base, swinv2_base/small/tiny, convnext_base/small/tiny, mobilenet, efficientnet, resnet (official flag; a checkpoint to start from is --init)', trainBackbone, 'swin_base')
-    .option('--lr <x>', 'AdamW learning rate', num('lr', { min: 0 }), 1e-4)
-    .option('--weight_decay <x>', 'AdamW weight decay', num('weight_decay', { min: 0 }), 1e-5)
+    .option('--lr <x>', 'AdamW learning rate', numberOption('lr', { min: 0 }), 1e-4)
+    .option('--weight_decay <x>', 'AdamW weight decay', numberOption('weight_decay', { min: 0 }), 1e-5)
     .option('--lr_schedule <epochs>', 'MultiStepLR milestones (gamma 0.1), comma-separated', '80,200')
-    .option('--input_resolution <px>', 'square input size', num('input_resolution', { int: true, min: 32 }), 512)
-    .option('--train_bs <n>', 'training batch size', num('train_bs', { int: true, min: 1 }), 4)
-    .option('--val_bs <n>', 'validation batch size', num('val_bs', { int: true, min: 1 }), 1)
-    .option('--test_bs <n>', 'test batch size (accepted for parity with the official flags)', num('test_bs', { int: true, min: 1 }), 1)
-    .option('--num_workers <n>', 'data-loading worker threads', num('num_workers', { int: true, min: 0 }), 4)
-    .option('--epochs <n>', 'number of epochs', num('epochs', { int: true, min: 1 }), 300)
+    .option('--input_resolution <px>', 'square input size', numberOption('input_resolution', { int: true, min: 32 }), 512)
+    .option('--train_bs <n>', 'training batch size', numberOption('train_bs', { int: true, min: 1 }), 4)
+    .option('--val_bs <n>', 'validation batch size', numberOption('val_bs', { int: true, min: 1 }), 1)
+    .option('--test_bs <n>', 'test batch size (accepted for parity with the official flags)', numberOption('test_bs', { int: true, min: 1 }), 1)
+    .option('--num_workers <n>', 'data-loading worker threads', numberOption('num_workers', { int: true, min: 0 }), 4)
+    .option('--epochs <n>', 'number of epochs', numberOption('epochs', { int: true, min: 1 }), 300)
     .option('--data_path <dir>', 'dataset root (default: DATA_PATH from the environment or .env)')
     .option('--log_path <dir>', 'root of the checkpoint folders (default: LOG_PATH or the working folder)')
     .addOption(new Option('--device <d>', 'cpu or cuda').choices(['cpu', 'cuda']).default('cpu'))
     .option('--resume', 'continue from the newest checkpoint in the experiment folder')
     .addOption(new Option('--loss <kind>', 'training loss').choices(['ce_dice', 'consensus', 'ce_dice+consensus']).default('ce_dice'))
-    .option('--consensus_alpha <x>', 'consensus loss: weight of the blob-mean cross-entropy', num('consensus_alpha', { min: 0 }), 10)
-    .option('--consensus_beta <x>', 'consensus loss: weight of the KL-to-consensus term', num('consensus_beta', { min: 0 }), 5)
+    .option('--consensus_alpha <x>', 'consensus loss: weight of the blob-mean cross-entropy', numberOption('consensus_alpha', { min: 0 }), 10)
+    .option('--consensus_beta <x>', 'consensus loss: weight of the KL-to-consensus term', numberOption('consensus_beta', { min: 0 }), 5)
     .addOption(new Option('--consensus_reduce_pixel <r>', "blob mean over the blob ('idx') or the image ('all')").choices(['idx', 'all']).default('idx'))
     .addOption(new Option('--consensus_reduce_pixel_kl <r>', "KL normalised by blob pixels ('idx') or all pixels ('all')").choices(['idx', 'all']).default('idx'))
     .addOption(new Option('--consensus_blobs <b>', 'blobs: one per class per image, or 4-connected components').choices(['class', 'components']).default('class'))
-    .option('--val_interval <n>', 'validate every n epochs (and after the last)', num('val_interval', { int: true, min: 1 }), 20)
+    .option('--val_interval <n>', 'validate every n epochs (and after the last)', numberOption('val_interval', { int: true, min: 1 }), 20)
     .option('--init <id|path.pt>', 'start from a released checkpoint (registry id) or a .pt file')
-    .option('--seed <n>', 'random seed', num('seed', { int: true, min: 0 }), 32)
-    .option('--max_iters <n>', 'cap on optimizer steps per epoch (0 = whole split)', num('max_iters', { int: true, min: 0 }), 0)
-    .option('--max_val_images <n>', 'cap on validation images (0 = whole split)', num('max_val_images', { int: true, min: 0 }), 0)
-    .option('--threads <n>', 'libtorch intra-op threads (0 = all cores)', num('threads', { int: true, min: 0 }), 0)
+    .option('--seed <n>', 'random seed', numberOption('seed', { int: true, min: 0 }), 32)
+    .option('--max_iters <n>', 'cap on optimizer steps per epoch (0 = whole split)', numberOption('max_iters', { int: true, min: 0 }), 0)
+    .option('--max_val_images <n>', 'cap on validation images (0 = whole split)', numberOption('max_val_images', { int: true, min: 0 }), 0)
+    .option('--threads <n>', 'libtorch intra-op threads (0 = all cores)', numberOption('threads', { int: true, min: 0 }), 0)
     .option('--progress', 'show the progress bar (default: when stderr is a terminal)')
     .option('--no-progress', 'no progress bar')
     .addOption(new Option('--dist_backend <b>', 'under torchrun: c10d backend (default gloo on CPU, nccl with --device cuda)').choices(['gloo', 'nccl']))
-    .option('--dist_timeout <s>', 'under torchrun: rendezvous and collective timeout in seconds', num('dist_timeout', { min: 1 }), 1800)
-    .option('--nproc_per_node <n>', 'built-in launcher: start n training processes here (as torchrun --nproc_per_node)', num('nproc_per_node', { int: true, min: 1 }))
-    .option('--nnodes <n>', 'built-in launcher: machines in the run', num('nnodes', { int: true, min: 1 }))
-    .option('--node_rank <k>', 'built-in launcher: this machine\'s index (0 hosts the rendezvous)', num('node_rank', { int: true, min: 0 }), 0)
+    .option('--dist_timeout <s>', 'under torchrun: rendezvous and collective timeout in seconds', numberOption('dist_timeout', { min: 1 }), 1800)
+    .option('--nproc_per_node <n>', 'built-in launcher: start n training processes here (as torchrun --nproc_per_node)', numberOption('nproc_per_node', { int: true, min: 1 }))
+    .option('--nnodes <n>', 'built-in launcher: machines in the run', numberOption('nnodes', { int: true, min: 1 }))
+    .option('--node_rank <k>', 'built-in launcher: this machine\'s index (0 hosts the rendezvous)', numberOption('node_rank', { int: true, min: 0 }), 0)
     .option('--master_addr <host>', 'built-in launcher: address of node 0', '127.0.0.1')
-    .option('--master_port <port>', 'built-in launcher: rendezvous port on node 0', num('master_port', { int: true, min: 1 }), 29500)
+    .option('--master_port <port>', 'built-in launcher: rendezvous port on node 0', numberOption('master_port', { int: true, min: 1 }), 29500)
     .action(async (raw: RawOpts) => {
       if (raw.nproc_per_node !== undefined || raw.nnodes !== undefined) {
         process.exitCode = await launchWorkers(raw);

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { labelsPng } from '../image/encode.js';
 import { resizeArgmax } from '../image/postprocess.js';
-import { writeFileAtomic } from '../image/write-files.js';
+import { writeFileAtomic } from '../io/write-files.js';
 import type { DataLoader } from '../data/loader.js';
 import type { Batch } from '../data/types.js';
 import { ConfusionAccumulator, argmaxLogits, computeMetrics, type SegMetrics } from './metrics.js';

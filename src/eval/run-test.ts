@@ -3,7 +3,8 @@
 // table, a JSON result file and optional saved predictions.
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../image/write-files.js';
+import type { Precision } from '../engine/torch/precision.js';
+import { writeFileAtomic } from '../io/write-files.js';
 import { openSplit } from '../data/datasets.js';
 import { DataLoader } from '../data/loader.js';
 import { envVar } from '../data/root.js';
@@ -28,6 +29,8 @@ export interface TestOptions {
   dataPath?: string;
   runtime: 'onnx' | 'torch';
   device?: 'cpu' | 'cuda';
+  /** libtorch runtime: fp32 (default), fp16 or bf16. */
+  precision?: Precision;
   split: Split;
   numWorkers: number;
   seed: number;
@@ -81,7 +84,7 @@ export async function runTest(o: TestOptions, loadModel: ModelLoader, io: TestIo
     ['ckpt_path', join(envVar('LOG_PATH') ?? 'logs', o.ckptPath)], ['expt_name', o.exptName], ['dataset', o.dataset],
     ['backbone', o.backbone], ['model', o.model ?? '(from the checkpoint)'], ['input_resolution', o.inputResolution], ['test_bs', o.testBs],
     ['seed', o.seed], ['num_workers', o.numWorkers], ['model_path', o.modelPath],
-    ['data_path', o.dataPath ?? envVar('DATA_PATH') ?? ''], ['runtime', o.runtime], ['device', o.device ?? 'cpu'], ['split', o.split],
+    ['data_path', o.dataPath ?? envVar('DATA_PATH') ?? ''], ['runtime', o.runtime], ['device', o.device ?? 'cpu'], ...(o.precision && o.precision !== 'fp32' ? [['precision', o.precision] as [string, unknown]] : []), ['split', o.split],
   ];
   for (const [k, v] of args) log(`${k}: ${v}`);
   log('--'.repeat(15));

@@ -11,7 +11,7 @@ export function batchImageOptions(batch: Batch): (ImageOptions | undefined)[] {
 }
 
 export async function loadTestModel(o: TestOptions): Promise<LoadedModel> {
-  const seg = await loadSegmenter(o.modelPath, { runtime: o.runtime, device: o.device, resolution: o.inputResolution });
+  const seg = await loadSegmenter(o.modelPath, { runtime: o.runtime, device: o.device, precision: o.precision, resolution: o.inputResolution });
   return {
     numClasses: seg.numClasses,
     describe: seg.modelId,

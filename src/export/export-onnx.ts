@@ -25,6 +25,8 @@ export interface ExportOptions {
   /** A symbolic batch dimension named 'batch'; otherwise the batch is `batch` (default 1). */
   dynamicBatch?: boolean;
   batch?: number;
+  /** The builder's exact rewrites (float32 graphs; default on, see engine/onnx/rewrite). */
+  rewrite?: boolean;
   /** Recorded in the file's metadata. */
   modelId?: string;
   head?: HeadKind;
@@ -62,7 +64,7 @@ export function exportOnnx(net: SegFace, weights: StateDict, opts: ExportOptions
   // The engine's builder makes the batch symbolic itself (it traces the model twice). The trace
   // starts in float32; under fp16 the units switch it to float16 from the boundary on.
   const build = () => buildOnnxGraph(net, weights, [opts.batch ?? 1, 3, r, r], {
-    weightDType, keepFloat32: (k) => underAny(k, keep), inputName: EXPORT_INPUT, dynamicBatch: opts.dynamicBatch ?? false,
+    weightDType, keepFloat32: (k) => underAny(k, keep), inputName: EXPORT_INPUT, dynamicBatch: opts.dynamicBatch ?? false, rewrite: opts.rewrite,
   });
   const g = opts.fp16 ? withPrecision(net, keep, build) : build();
   const dim = (d: number): number | string => (d === -1 ? 'batch' : d);

@@ -10,7 +10,7 @@ import type { StateDict } from '../io/host-tensor.js';
 import type { HeadKind } from '../model/classes.js';
 import { fromCheckpoint } from '../model/from-checkpoint.js';
 import { checkResolution } from '../model/resolution.js';
-import { loadFixtureModel } from '../model/parity.js';
+import { loadFixtureModel } from '../parity/fixture.js';
 import type { SegFace } from '../model/segface.js';
 
 export interface BoundModel {

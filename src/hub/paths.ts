@@ -1,6 +1,6 @@
 // Where released checkpoints live on the hub and in the local cache.
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { cacheFolder } from '../io/cache-dir.js';
 
 export const HUB_REPO = 'kartiknarayan/SegFace';
 export const CHECKPOINT_FILE = 'model_299.pt';
@@ -16,10 +16,7 @@ export function checkpointUrl(id: string): string {
 
 /** --cache-dir, else $SEGFACE_CACHE, else $XDG_CACHE_HOME/segface/models, else ~/.cache/segface/models. */
 export function cacheDir(override?: string): string {
-  if (override) return override;
-  if (process.env.SEGFACE_CACHE) return process.env.SEGFACE_CACHE;
-  const xdg = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(xdg, 'segface', 'models');
+  return cacheFolder('models', override);
 }
 
 export function cachedCheckpointPath(id: string, dir?: string): string {

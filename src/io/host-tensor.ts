@@ -1,6 +1,7 @@
 // A tensor in host memory: the currency between checkpoint I/O, the model and the engines.
 // float16/bfloat16 data stays as raw 16-bit words (Uint16Array); convert with toFloat32().
 import type { DType } from '../engine/ops.js';
+import { dtypeSize, numel } from '../engine/dtype.js';
 
 export type HostData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 
@@ -14,11 +15,7 @@ export interface HostTensor {
 /** An ordered state dict, keys exactly as PyTorch's `model.state_dict()`. */
 export type StateDict = Map<string, HostTensor>;
 
-export function numel(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+export { numel, dtypeSize } from '../engine/dtype.js';
 
 export function hostTensor(dtype: DType, shape: readonly number[], data: HostData): HostTensor {
   if (data.length !== numel(shape)) {
@@ -61,23 +58,6 @@ export function isHostTensor(v: unknown): v is HostTensor {
   if (typeof v !== 'object' || v === null) return false;
   const t = v as Partial<HostTensor>;
   return typeof t.dtype === 'string' && Array.isArray(t.shape) && ArrayBuffer.isView(t.data);
-}
-
-/** Bytes per element of a dtype (bool and uint8: 1; float16/bfloat16: 2). */
-export function dtypeSize(dtype: DType): number {
-  switch (dtype) {
-    case 'float64':
-    case 'int64':
-      return 8;
-    case 'float32':
-    case 'int32':
-      return 4;
-    case 'float16':
-    case 'bfloat16':
-      return 2;
-    default:
-      return 1;
-  }
 }
 
 /** An empty (zeroed) typed array of the right kind for `dtype`. */

@@ -38,7 +38,7 @@ const baseName = (p: string) => p.slice(Math.max(p.lastIndexOf('/'), p.lastIndex
 
 /**
  * A registry entry names the model, so the file is read only when the weights are needed (a
- * cached ONNX graph then skips reading a large checkpoint); otherwise the file is read now and
+ * cached built graph then skips reading a large checkpoint); otherwise the file is read now and
  * matched against every SegFace variant.
  */
 export function fromCheckpoint(c: CheckpointSource): CheckpointModel {

@@ -5,6 +5,5 @@ export { REGISTRY, MODEL_NAMES, findEntry, isModelName, type RegistryEntry, type
 export { bindStateDict, randomStateDict } from './load.js';
 export { detectModel, type Detected } from './detect.js';
 export { fromCheckpoint, type CheckpointModel, type CheckpointSource } from './from-checkpoint.js';
-export { recipeStateDict, hashValue } from './recipe.js';
 export { Backbone } from './backbones/backbone.js';
 export { tanhWarpGrid, inverseTanhWarpGrid, faceAlignMatrix } from './head/tanh-warp.js';

@@ -1,12 +1,12 @@
 // Strict state-dict binding (like `load_state_dict(strict=True)`): the checkpoint must hold
 // exactly the model's keys with the declared shapes; otherwise one UserError lists what is
 // missing, unexpected or mis-shaped. Also random weights from the declared initialisers.
+import { isFloat } from '../engine/dtype.js';
 import { UserError } from '../errors.js';
 import { hostTensor, toFloat32, type HostTensor, type StateDict } from '../io/host-tensor.js';
 import { Rng } from './init.js';
 import type { Module } from './module.js';
 
-const isFloatType = (d: string): boolean => d === 'float32' || d === 'float16' || d === 'bfloat16' || d === 'float64';
 const SHOW = 5;
 
 function listing(title: string, items: string[]): string {
@@ -28,7 +28,7 @@ export function bindStateDict(model: Module, sd: StateDict, source: string, what
     const t = sd.get(key);
     if (!t) { missing.push(key); continue; }
     const same = t.shape.length === d.shape.length && t.shape.every((n, i) => n === d.shape[i]);
-    const kindOk = isFloatType(t.dtype) === isFloatType(d.dtype);
+    const kindOk = isFloat(t.dtype) === isFloat(d.dtype);
     if (!same || !kindOk) {
       mismatched.push(`${key} [${t.shape.join(',')}] ${t.dtype} vs expected [${d.shape.join(',')}] ${d.dtype}`);
       continue;

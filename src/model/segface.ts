@@ -27,7 +27,7 @@ export interface SegFaceOptions<T extends TensorLike = TensorLike> {
   landmarks?: ArrayLike<number>;
   /**
    * LaPa only, instead of `landmarks`: the two sampling grids as tensors [B,R,R,2] (e.g. graph
-   * inputs, so one ONNX graph serves every image), from lapaWarpGrids(). Needs ops.gridSample.
+   * inputs, so one built graph serves every image), from lapaWarpGrids(). Needs ops.gridSample.
    */
   warpGrids?: { input: T; output: T };
 }

@@ -12,6 +12,7 @@ import { DATASET_IDS, type Batch, type DatasetIndex } from '../data/types.js';
 import { argmaxLogits, computeMetrics, ConfusionAccumulator, type SegMetrics } from '../eval/metrics.js';
 import { AdamW, loadTorch, torchDevice, manualSeed, noGrad, setNumThreads, tidy, fromData, type TorchOps } from '../engine/torch/index.js';
 import { readStateDictFile } from '../io/files.js';
+import type { StateDict } from '../io/host-tensor.js';
 import { Counter, PyFloat, type PyValue } from '../io/py-values.js';
 import { resolveModel } from '../hub/resolve.js';
 import { buildSegFace } from '../model/build.js';
@@ -19,7 +20,7 @@ import { headSpec } from '../model/classes.js';
 import { bindStateDict, randomStateDict } from '../model/load.js';
 import type { SegFace } from '../model/segface.js';
 import { checkpointName, removeStaleTemps, writeTrainCheckpoint } from './checkpoint.js';
-import { refuseExistingRun, resumePoint, trimEpochLog } from './resume.js';
+import { refuseExistingRun, resumePoint, trimEpochLog, type ResumePoint } from './resume.js';
 import { HEAD_OF_BACKBONE, type TrainConfig } from './config.js';
 import { openTrainSplit } from './data.js';
 import { mergeInitWeights } from './init-weights.js';
@@ -123,15 +124,11 @@ export async function runTraining(cfg: TrainConfig): Promise<TrainResult> {
   }
 }
 
-async function trainProcess(cfg: TrainConfig, dist: ReturnType<typeof startDistributed>): Promise<TrainResult> {
-  const main = !dist || dist.isMain;
-  // One GPU per rank under torchrun (cuda:LOCAL_RANK, as train.py's torch.cuda.set_device).
-  const device = torchDevice(cfg.device);
-  const engine = loadTorch({ device: device === 'cuda' && dist ? dist.device : device });
-  if (cfg.threads > 0) setNumThreads(cfg.threads);
-  manualSeed(cfg.seed);
-  const ops = engine.ops;
+type Dist = ReturnType<typeof startDistributed>;
+type Log = (s: string) => void;
 
+/** Phase 1: the run folder (rank 0 creates it) and the logger writing train.log. */
+function openRunDir(cfg: TrainConfig, main: boolean): { dir: string; jsonFile: string; log: Log } {
   const dir = resolve(cfg.logPath, cfg.ckptPath, cfg.exptName);
   if (main) {
     mkdirSync(dir, { recursive: true });
@@ -140,16 +137,16 @@ async function trainProcess(cfg: TrainConfig, dist: ReturnType<typeof startDistr
     if (!cfg.resume) refuseExistingRun(dir);
   }
   const logFile = join(dir, 'train.log');
-  const jsonFile = join(dir, 'train_log.jsonl');
   const log = (s: string) => {
     if (!main) return;
     appendFileSync(logFile, `${new Date().toISOString()} ${s}\n`);
     if (!cfg.progress) process.stderr.write(`${s}\n`);
   };
-  log(`segface train ${JSON.stringify(cfg)}`);
+  return { dir, jsonFile: join(dir, 'train_log.jsonl'), log };
+}
 
-  const head = HEAD_OF_BACKBONE[cfg.backbone];
-  const model = buildSegFace({ model: cfg.model, head, resolution: cfg.resolution });
+/** Phase 2: the train and val splits, checked against the head's classes. */
+async function openData(cfg: TrainConfig, model: SegFace, log: Log): Promise<[DatasetIndex, DatasetIndex]> {
   const [trainIdx, valIdx] = await Promise.all([
     openTrainSplit(cfg.dataset, 'train', cfg.dataPath), openTrainSplit(cfg.dataset, 'val', cfg.dataPath),
   ]);
@@ -157,40 +154,119 @@ async function trainProcess(cfg: TrainConfig, dist: ReturnType<typeof startDistr
     throw new UserError(`--backbone ${cfg.backbone} has ${model.numClasses} classes but ${cfg.dataset} has ${trainIdx.classNames.length}; pick the matching head`);
   }
   log(`data: ${trainIdx.samples.length} train / ${valIdx.samples.length} val images in ${trainIdx.root}`);
+  return [trainIdx, valIdx];
+}
 
-  // Weights: the newest checkpoint (--resume), else --init, else the declared initialisers.
+interface Start { weights: StateDict; resumed?: ResumePoint }
+
+/** Phase 3: the weights — the newest checkpoint (--resume), else --init, else the declared initialisers. */
+async function startingWeights(cfg: TrainConfig, model: SegFace, run: { dir: string; jsonFile: string; log: Log }, main: boolean, dist: Dist): Promise<Start> {
+  const { dir, jsonFile, log } = run;
   const point = cfg.resume ? resumePoint(dir, (w, p) => bindStateDict(model, w, p), (s) => { log(s); if (cfg.progress && main) process.stderr.write(`${s}\n`); }) : undefined;
   dist?.agreeOnResume(point?.ck.epoch ?? -1, dir);
   if (cfg.resume && !point) log(`--resume: no checkpoint in ${dir}, starting from scratch`);
-  const last = point;
-  const resumed = point?.ck;
   if (point && main) trimEpochLog(jsonFile, point.ck.epoch);
-  const sd = point ? point.weights : await initialWeights(model, cfg, log);
-  // Channels-last helps oneDNN on the CPU; on CUDA it is left to a measurement we could not make.
-  const state = new TorchModelState(model, sd, ops, ops.device === 'cpu');
-  // DDP's constructor: rank 0's parameters and buffers everywhere, then the gradient reducer.
-  dist?.syncState([...state.tensors.values()]);
-  const ddp = dist?.wrap(state.params);
-  const opt = new AdamW(state.params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
-  const sched = new MultiStepLR([cfg.lr], cfg.milestones, cfg.gamma);
-  opt.paramGroups[0]!.initialLr = cfg.lr;
-  let startEpoch = 0;
-  let iteration = 0;
-  if (resumed) {
+  return point ? { weights: point.weights, resumed: point } : { weights: await initialWeights(model, cfg, log) };
+}
+
+/** Phase 4: optimizer and schedule, restored from the checkpoint when resuming → where to start. */
+function restoreOptimizer(point: ResumePoint | undefined, opt: AdamW, sched: MultiStepLR, log: Log): { startEpoch: number; iteration: number } {
+  let startEpoch = 0, iteration = 0;
+  const resumed = point?.ck;
+  if (point && resumed) {
     if (resumed.optimizer instanceof Map) {
       try {
         opt.loadStateDict(resumed.optimizer);
       } catch (e) {
-        throw new UserError(`${last!.path}: optimizer state does not fit this model (${(e as Error).message})`);
+        throw new UserError(`${point.path}: optimizer state does not fit this model (${(e as Error).message})`);
       }
     }
     if (resumed.scheduler) sched.loadStateDict(toPlain(resumed.scheduler) as Parameters<MultiStepLR['loadStateDict']>[0]);
     else sched.lastEpoch = resumed.epoch + 1;
     startEpoch = resumed.epoch + 1;
     iteration = resumed.iteration;
-    log(`resumed from ${last!.path}: epoch ${resumed.epoch} done, ${iteration} iterations`);
+    log(`resumed from ${point.path}: epoch ${resumed.epoch} done, ${iteration} iterations`);
   }
   opt.paramGroups[0]!.options.lr = sched.lastLr[0]!;
+  return { startEpoch, iteration };
+}
+
+interface EpochSums { steps: number; images: number; lossSum: number; sums: Record<string, number> }
+
+/** Phase 5: one epoch of steps (until stepsPerEpoch or a stop request). */
+async function trainEpoch(
+  t: { cfg: TrainConfig; model: SegFace; state: TorchModelState; ops: TorchOps; opt: AdamW; ddp: ReturnType<NonNullable<Dist>['wrap']> | undefined; dist: Dist },
+  loader: DataLoader, epoch: number, stepsPerEpoch: number, counter: { iteration: number }, bar: cliProgress.SingleBar | undefined, stopped: () => boolean, setStop: (v: boolean) => void,
+): Promise<EpochSums> {
+  const { cfg, model, state, ops, opt, ddp, dist } = t;
+  const lossCfg = { kind: cfg.loss, consensus: cfg.consensus, blobs: cfg.consensusBlobs };
+  const t0 = performance.now();
+  const sums: Record<string, number> = {};
+  let lossSum = 0, steps = 0, images = 0;
+  const ctx = state.ctx(true);
+  for await (const b of loader.epoch(epoch)) {
+    const out = tidy(() => {
+      ddp?.beforeForward();
+      const logits = forward(model, state, ctx, b);
+      ddp?.afterForward([logits]);
+      const r = b.resolution;
+      const labels = fromData(BigInt64Array.from(b.labels, (v) => BigInt(v)), [b.size, r, r], 'int64', { device: ops.device });
+      const l = trainingLoss(ops, logits, labels, b.labels, lossCfg);
+      opt.zeroGrad();
+      l.loss.backward();
+      const parts: Record<string, number> = {};
+      for (const [k, v] of Object.entries(l.parts)) parts[k] = v.item();
+      return { loss: l.loss.item(), parts };
+    });
+    if (!Number.isFinite(out.loss)) throw new Error(`loss is ${out.loss} at epoch ${epoch}, iteration ${counter.iteration}`);
+    opt.step();
+    counter.iteration++;
+    steps++;
+    images += b.size;
+    lossSum += out.loss;
+    for (const [k, v] of Object.entries(out.parts)) sums[k] = (sums[k] ?? 0) + v;
+    bar?.update(steps, { loss: (lossSum / steps).toFixed(4), ips: (images / ((performance.now() - t0) / 1000)).toFixed(1) });
+    if (dist) setStop(dist.anyStop(stopped()));
+    if (stopped() || steps >= stepsPerEpoch) break;
+  }
+  return { steps, images, lossSum, sums };
+}
+
+function progressBar(cfg: TrainConfig, main: boolean, epoch: number): cliProgress.SingleBar | undefined {
+  if (!cfg.progress || !main) return undefined;
+  return new cliProgress.SingleBar({
+    format: `epoch ${epoch + 1}/${cfg.epochs} |{bar}| {value}/{total} loss {loss} {ips} img/s`, hideCursor: true, clearOnComplete: false,
+  }, cliProgress.Presets.shades_classic);
+}
+
+async function trainProcess(cfg: TrainConfig, dist: Dist): Promise<TrainResult> {
+  const main = !dist || dist.isMain;
+  // One GPU per rank under torchrun (cuda:LOCAL_RANK, as train.py's torch.cuda.set_device).
+  const device = torchDevice(cfg.device);
+  const engine = loadTorch({ device: device === 'cuda' && dist ? dist.device : device });
+  if (cfg.threads > 0) setNumThreads(cfg.threads);
+  manualSeed(cfg.seed);
+  const ops = engine.ops;
+
+  const run = openRunDir(cfg, main);
+  const { dir, jsonFile, log } = run;
+  log(`segface train ${JSON.stringify(cfg)}`);
+
+  const head = HEAD_OF_BACKBONE[cfg.backbone];
+  const model = buildSegFace({ model: cfg.model, head, resolution: cfg.resolution });
+  const [trainIdx, valIdx] = await openData(cfg, model, log);
+
+  const start = await startingWeights(cfg, model, run, main, dist);
+  // Channels-last helps oneDNN on the CPU; on CUDA it is left to a measurement we could not make.
+  const state = new TorchModelState(model, start.weights, ops, ops.device === 'cpu');
+  // DDP's constructor: rank 0's parameters and buffers everywhere, then the gradient reducer.
+  dist?.syncState([...state.tensors.values()]);
+  const ddp = dist?.wrap(state.params);
+  const opt = new AdamW(state.params, { lr: cfg.lr, weightDecay: cfg.weightDecay });
+  const sched = new MultiStepLR([cfg.lr], cfg.milestones, cfg.gamma);
+  opt.paramGroups[0]!.initialLr = cfg.lr;
+  const { startEpoch, iteration: startIteration } = restoreOptimizer(start.resumed, opt, sched, log);
+  const counter = { iteration: startIteration };
 
   const trainLoader = new DataLoader(trainIdx, {
     resolution: cfg.resolution, batchSize: cfg.trainBs, shuffle: true, seed: cfg.seed, numWorkers: cfg.numWorkers, augment: true,
@@ -212,55 +288,24 @@ async function trainProcess(cfg: TrainConfig, dist: ReturnType<typeof startDistr
 
   const records: EpochRecord[] = [];
   const stepsPerEpoch = cfg.maxIters > 0 ? Math.min(cfg.maxIters, trainLoader.length) : trainLoader.length;
-  const lossCfg = { kind: cfg.loss, consensus: cfg.consensus, blobs: cfg.consensusBlobs };
+  const saveCheckpoint = (path: string, epoch: number) => writeTrainCheckpoint(path, {
+    epoch, iteration: counter.iteration, stateDict: state.stateDict(), optimizer: optimizerValue(opt.stateDict()), scheduler: sched.stateDict(),
+  });
+  const training = { cfg, model, state, ops, opt, ddp, dist };
   let epoch = startEpoch;
   try {
     for (; epoch < cfg.epochs && !stop; epoch++) {
       const lr = opt.paramGroups[0]!.options.lr;
       const t0 = performance.now();
-      let bar = cfg.progress
-        ? new cliProgress.SingleBar({
-          format: `epoch ${epoch + 1}/${cfg.epochs} |{bar}| {value}/{total} loss {loss} {ips} img/s`, hideCursor: true, clearOnComplete: false,
-        }, cliProgress.Presets.shades_classic)
-        : undefined;
-      if (!main) bar = undefined;
+      const bar = progressBar(cfg, main, epoch);
       bar?.start(stepsPerEpoch, 0, { loss: '-', ips: '-' });
-      const sums: Record<string, number> = {};
-      let lossSum = 0, steps = 0, images = 0;
-      const ctx = state.ctx(true);
-      for await (const b of trainLoader.epoch(epoch)) {
-        const out = tidy(() => {
-          ddp?.beforeForward();
-          const logits = forward(model, state, ctx, b);
-          ddp?.afterForward([logits]);
-          const r = b.resolution;
-          const labels = fromData(BigInt64Array.from(b.labels, (v) => BigInt(v)), [b.size, r, r], 'int64', { device: ops.device });
-          const l = trainingLoss(ops, logits, labels, b.labels, lossCfg);
-          opt.zeroGrad();
-          l.loss.backward();
-          const parts: Record<string, number> = {};
-          for (const [k, v] of Object.entries(l.parts)) parts[k] = v.item();
-          return { loss: l.loss.item(), parts };
-        });
-        if (!Number.isFinite(out.loss)) throw new Error(`loss is ${out.loss} at epoch ${epoch}, iteration ${iteration}`);
-        opt.step();
-        iteration++;
-        steps++;
-        images += b.size;
-        lossSum += out.loss;
-        for (const [k, v] of Object.entries(out.parts)) sums[k] = (sums[k] ?? 0) + v;
-        bar?.update(steps, { loss: (lossSum / steps).toFixed(4), ips: (images / ((performance.now() - t0) / 1000)).toFixed(1) });
-        if (dist) stop = dist.anyStop(stop);
-        if (stop || steps >= stepsPerEpoch) break;
-      }
+      const { steps, images, lossSum, sums } = await trainEpoch(training, trainLoader, epoch, stepsPerEpoch, counter, bar, () => stop, (v) => { stop = v; });
       bar?.stop();
       if (stop && steps < stepsPerEpoch && !main) break;
       if (stop && steps < stepsPerEpoch) {
         // Saved under its own name: --resume continues from the last completed epoch instead.
         const path = join(dir, `interrupted_epoch${epoch}.pt`);
-        writeTrainCheckpoint(path, {
-          epoch, iteration, stateDict: state.stateDict(), optimizer: optimizerValue(opt.stateDict()), scheduler: sched.stateDict(),
-        });
+        saveCheckpoint(path, epoch);
         log(`interrupted in epoch ${epoch} after ${steps}/${stepsPerEpoch} steps: weights saved to ${path}; --resume restarts epoch ${epoch} from the last completed checkpoint`);
         break;
       }
@@ -268,7 +313,7 @@ async function trainProcess(cfg: TrainConfig, dist: ReturnType<typeof startDistr
       sched.step();
       opt.paramGroups[0]!.options.lr = sched.lastLr[0]!;
       const rec: EpochRecord = {
-        epoch, iteration, lr, loss: lossSum / steps,
+        epoch, iteration: counter.iteration, lr, loss: lossSum / steps,
         parts: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps])),
         images, time_s: time, images_per_s: images / time,
       };
@@ -278,9 +323,7 @@ async function trainProcess(cfg: TrainConfig, dist: ReturnType<typeof startDistr
         rec.val = { Mean_F1: m.meanF1, mean_iou: m.meanIoU, pixel_accuracy: m.pixelAccuracy, f1: Object.fromEntries(m.f1) };
       }
       const path = join(dir, checkpointName(epoch));
-      writeTrainCheckpoint(path, {
-        epoch, iteration, stateDict: state.stateDict(), optimizer: optimizerValue(opt.stateDict()), scheduler: sched.stateDict(),
-      });
+      saveCheckpoint(path, epoch);
       appendFileSync(jsonFile, `${JSON.stringify(rec)}\n`);
       records.push(rec);
       const parts = Object.entries(rec.parts).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
@@ -295,5 +338,5 @@ async function trainProcess(cfg: TrainConfig, dist: ReturnType<typeof startDistr
     opt.dispose();
     state.dispose();
   }
-  return { dir, epochsDone: epoch, iteration, records, interrupted: stop };
+  return { dir, epochsDone: epoch, iteration: counter.iteration, records, interrupted: stop };
 }

@@ -12,7 +12,7 @@ import { UserError } from '../../src/errors.js';
 import { buildOnnxGraph } from '../../src/engine/onnx/build.js';
 import { exportOnnx } from '../../src/export/export-onnx.js';
 import { readNpyFile } from '../../src/io/files.js';
-import { loadFixtureModel } from '../../src/model/parity.js';
+import { loadFixtureModel } from '../../src/parity/fixture.js';
 
 const FIX = join(process.cwd(), '..', 'shared', 'fixtures');
 const HASH = join(FIX, 'mobilenet_hash_256');
@@ -115,7 +115,9 @@ test('segface export refuses bad arguments with clear messages and writes nothin
       [{ model: HASH, out: join(dir, 'x.onnx'), batch: 2, dynamicBatch: true }, /exclude each other/],
       [{ model: HASH, out: join(dir, 'x.onnx'), fp16: true, fp16Weights: true }, /drop --fp16-weights/],
       [{ model: 'no_such_model', out: join(dir, 'x.onnx') }, /unknown model 'no_such_model'/],
-      [{ model: HASH, out: join(dir, 'x.onnx'), fp16: true, calibration: join(dir, 'nope.png') }, /--calibration: \S*nope\.png: no such file/],
+      [{ model: HASH, out: join(dir, 'x.onnx'), fp16: true, calibration: [join(dir, 'nope.png')] }, /--calibration: \S*nope\.png: no such file/],
+      [{ model: HASH, out: join(dir, 'x.onnx'), int8: true }, /--int8 needs --calibration/],
+      [{ model: HASH, out: join(dir, 'x.onnx'), int8: true, fp16: true, calibration: ['a.png'] }, /drop --fp16/],
     ];
     for (const [o, re] of cases) await assert.rejects(runExport(o), (e: unknown) => e instanceof UserError && re.test(e.message));
     assert.deepEqual(readdirSync(dir), []);

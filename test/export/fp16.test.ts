@@ -11,7 +11,7 @@ import { runExport } from '../../src/cli/export.js';
 import { exportOnnx } from '../../src/export/export-onnx.js';
 import { precisionGroups, precisionUnits } from '../../src/export/precision.js';
 import { readNpyFile } from '../../src/io/files.js';
-import { loadFixtureModel } from '../../src/model/parity.js';
+import { loadFixtureModel } from '../../src/parity/fixture.js';
 
 const FIX = join(process.cwd(), '..', 'shared', 'fixtures');
 const FIXTURES = readdirSync(FIX).filter((n) => n !== 'consensus' && !n.startsWith('.') && !n.endsWith('.md'));

@@ -155,7 +155,7 @@ test('an unreachable hub says what to download and where to put it', async () =>
 });
 
 test('unknown ids and missing paths are rejected by name', async () => {
-  await assert.rejects(resolveModel('mobilenet_celeba_999', { cacheDir: cache }), /unknown model 'mobilenet_celeba_999': expected a registry id \(.*mobilenet_celeba_512/);
+  await assert.rejects(resolveModel('mobilenet_celeba_999', { cacheDir: cache }), /unknown model 'mobilenet_celeba_999' \(did you mean 'mobilenet_celeba_512'\?\): expected a registry id \(.*mobilenet_celeba_512/);
   await assert.rejects(resolveModel('nope/model_299.pt', { cacheDir: cache }), /nope\/model_299\.pt: no such file/);
   const r = await resolveModel(FIXTURE_CHECKPOINT);
   assert.equal(r.format, 'pt');

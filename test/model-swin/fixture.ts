@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { StateDict } from '../../src/io/host-tensor.js';
-import { recipeStateDict } from '../../src/model/recipe.js';
+import { recipeStateDict } from '../../src/parity/recipe.js';
 
 /** ../shared/fixtures relative to the repo root (tests run from dist/test/model-swin). */
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');

@@ -7,8 +7,8 @@ import type { Ctx, Ops } from '../../src/engine/ops.js';
 import { toFloat32 } from '../../src/io/host-tensor.js';
 import { SwinBackbone, SWIN_VARIANTS, buildSwin, type SwinConfig, type SwinVariant } from '../../src/model/backbones/swin.js';
 import { randomStateDict } from '../../src/model/load.js';
-import { onnxRunner } from '../../src/model/parity-onnx.js';
-import { runParity } from '../../src/model/parity.js';
+import { onnxRunner } from '../../src/parity/parity-onnx.js';
+import { runParity } from '../../src/parity/fixture.js';
 import { fixturePath } from './fixture.js';
 import { refCtx, refOps, type RefT } from './ref-ops.js';
 

@@ -2,8 +2,8 @@
 // and argmax agreement ≥ 99.99% on confident pixels, as `npm run parity` checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runParity, summaryLine } from '../../src/model/parity.js';
-import { onnxRunner } from '../../src/model/parity-onnx.js';
+import { runParity, summaryLine } from '../../src/parity/fixture.js';
+import { onnxRunner } from '../../src/parity/parity-onnx.js';
 import { CNN_FIXTURES, fixture, requireFixtures } from './fixtures.js';
 
 requireFixtures();

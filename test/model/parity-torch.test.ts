@@ -2,8 +2,8 @@
 // `npm run parity -- <folder> --runtime torch`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runParity, summaryLine } from '../../src/model/parity.js';
-import { torchRunner } from '../../src/model/parity-torch.js';
+import { runParity, summaryLine } from '../../src/parity/fixture.js';
+import { torchRunner } from '../../src/parity/parity-torch.js';
 import { CNN_FIXTURES, fixture, requireFixtures } from './fixtures.js';
 
 requireFixtures();

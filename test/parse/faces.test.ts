@@ -11,6 +11,7 @@ import { FaceParser } from '../../src/api/index.js';
 import { alignmentFor, type Landmarks5 } from '../../src/face/align.js';
 import { pasteRegion } from '../../src/face/geometry.js';
 import { createApp } from '../../src/service/app.js';
+import { blazeFacePath } from '../../src/face/weights.js';
 import type { HubServer } from '../hub/hub-server.js';
 import { ASTRONAUT, GRACE, MODEL_ID, readGrey, segface, startFixtureHub } from './helpers.js';
 import { collage } from '../face/collage.js';
@@ -126,6 +127,18 @@ test('server: faces in the JSON answer, query parameters for the options', async
     assert.ok(one.faces[0].score >= 0.6);
     assert.deepEqual(JSON.parse((await post('', blank)).body).faces, [], 'detection is on by default');
     assert.equal(JSON.parse((await post('&detect=0', blank)).body).faces, undefined);
+    // Image answers carry the faces in a header (the page draws them).
+    const png = await app.inject({ method: 'POST', url: '/parse?format=labels', headers: { 'content-type': 'image/png' }, payload: readFileSync(blank) });
+    assert.equal(png.statusCode, 200);
+    assert.deepEqual(JSON.parse(String(png.headers['x-segface-faces'])), []);
+    const withPage = await createApp({ parser, web: { html: '', script: async () => '', ortDir: tmp } });
+    try {
+      const served = await withPage.inject({ method: 'GET', url: '/blazeface.onnx' });
+      assert.equal(served.statusCode, 200);
+      assert.equal(served.rawPayload.length, readFileSync(blazeFacePath()).length, 'the detector weights for in-browser detection');
+    } finally {
+      await withPage.close();
+    }
     const bad = await post('&faces=-2');
     assert.equal(bad.statusCode, 400);
     assert.match(JSON.parse(bad.body).error, /faces must be/);

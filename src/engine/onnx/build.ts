@@ -36,7 +36,7 @@ export interface BuildOptions {
   dynamicBatch?: boolean;
   /**
    * Exact algebraic rewrites of float32 graphs (rewrite/: fusion and block-0 folding, PE
-   * projections as constants, kernel=stride ConvTranspose as Conv + DepthToSpace); default on.
+   * projections as constants; ConvTranspose as Conv + DepthToSpace on request); default on.
    * false gives the graph exactly as the model is written.
    */
   rewrite?: boolean | RewriteOptions;

@@ -2,11 +2,12 @@
 // Key: checkpoint content (a given hash, else the zip's central directory — every entry's CRC-32 —
 // see io/checkpoint-fingerprint.ts), model id, resolution, batch, dtype and the builder version. Files are written to a temp name and renamed into place.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { cacheFolder } from '../../io/cache-dir.js';
 import { checkpointFingerprint } from '../../io/checkpoint-fingerprint.js';
 import type { StateDict } from '../../io/host-tensor.js';
+import { writeFileAtomic } from '../../io/write-files.js';
 import { BUILDER_VERSION, buildOnnxGraph, type BuildOptions, type BuiltGraph, type ForwardModel } from './build.js';
 
 export interface GraphCacheKey {
@@ -25,9 +26,7 @@ export interface GraphCacheKey {
 
 /** $SEGFACE_CACHE, else $XDG_CACHE_HOME/segface/onnx, else ~/.cache/segface/onnx. */
 export function defaultCacheDir(): string {
-  if (process.env.SEGFACE_CACHE) return resolve(process.env.SEGFACE_CACHE);
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'segface', 'onnx');
+  return resolve(cacheFolder('onnx'));
 }
 
 /** A hex digest naming one cached graph. */
@@ -47,17 +46,6 @@ export interface CachedGraph<M> {
   meta: M;
   path: string;
   hit: boolean;
-}
-
-async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
 }
 
 /**
@@ -84,8 +72,8 @@ export async function cachedGraph<M>(
   const built = await build();
   try {
     await mkdir(dir, { recursive: true });
-    await writeAtomic(path, built.bytes);
-    await writeAtomic(metaPath, JSON.stringify({ bytes: built.bytes.byteLength, meta: built.meta, key }));
+    await writeFileAtomic(path, built.bytes);
+    await writeFileAtomic(metaPath, JSON.stringify({ bytes: built.bytes.byteLength, meta: built.meta, key }));
   } catch (e) {
     process.emitWarning(`segface: could not cache the ONNX graph in ${dir}: ${(e as Error).message}`);
   }

@@ -31,17 +31,11 @@ const ELEM_TYPE: Record<DType, number> = {
   bool: onnx.TensorProto.DataType.BOOL,
 };
 
-const BYTES: Record<DType, number> = {
-  float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, uint8: 1, bool: 1,
-};
-
 export function elemType(dtype: DType): number {
   return ELEM_TYPE[dtype];
 }
 
-export function bytesPerElement(dtype: DType): number {
-  return BYTES[dtype];
-}
+export { dtypeSize as bytesPerElement } from '../dtype.js';
 
 /** Checks that host data is held in dtype's typed array (float16/bfloat16 as raw 16-bit words). */
 export function checkDataFits(data: ConstData, dtype: DType): void {

@@ -8,4 +8,5 @@ export {
   type InputTensor, type OnnxSession, type OutputTensor, type RawOutputTensor, type SessionOptions,
 } from './session.js';
 export { buildOnnxCached, cachedGraph, defaultCacheDir, graphCacheId, type GraphCacheKey } from './cache.js';
-export { rewriteForInference, type RewriteNote, type RewriteOptions } from './rewrite/index.js';
+export { REWRITES, rewriteForInference, type RewriteNote, type RewriteOptions } from './rewrite/index.js';
+export { GraphView } from './rewrite/view.js';

@@ -1,11 +1,7 @@
 // Static shape inference helpers (PyTorch conventions: negative dims count from the end).
 import type { DType } from '../ops.js';
 
-export function numelOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
+export { numel as numelOf, isFloat } from '../dtype.js';
 
 export function normDim(dim: number, rank: number, what = 'dim'): number {
   const d = dim < 0 ? dim + rank : dim;
@@ -30,10 +26,6 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-export function isFloat(d: DType): boolean {
-  return d === 'float32' || d === 'float16' || d === 'bfloat16' || d === 'float64';
 }
 
 const RANK: Record<DType, number> = { bool: 0, uint8: 1, int32: 2, int64: 3, bfloat16: 4, float16: 5, float32: 6, float64: 7 };

@@ -39,6 +39,17 @@ export interface NativeTorch {
   readonly torchVersion: string;
   /** Absent in addons built before distributed training. */
   readonly dist?: NativeDist;
+  // cuda_graph.cc (absent in addons built before it; the graph functions throw where
+  // cudaGraphsCompiled is false)
+  readonly cudaGraphsCompiled?: boolean;
+  streamEnter(device: number): number;
+  streamExit(): number;
+  graphCaptureBegin(device: number): unknown;
+  graphCaptureEnd(graph: unknown, ok: boolean): boolean;
+  graphReplay(graph: unknown): void;
+  graphReset(graph: unknown): void;
+  /** torch.backends.cudnn.benchmark = on; returns the previous value. */
+  setCudnnBenchmark?(on: boolean): boolean;
 }
 
 const ADDON_REL = join('native', 'build', 'Release', 'segface_torch.node');

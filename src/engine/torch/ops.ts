@@ -9,7 +9,15 @@ type T = TorchTensor;
 export interface TorchOpsOptions {
   /** Where constants and new tensors go: 'cpu' (default), 'cuda', 'cuda:1', ... */
   device?: Device;
+  /**
+   * The compute dtype of a half-precision model (see precision.ts): float constants made without
+   * an explicit dtype get it, as the weights do (default float32).
+   */
+  floatDType?: 'float32' | 'float16' | 'bfloat16';
 }
+
+/** Makes a constant from host data; a graph capture swaps in a cache (cuda-graph.ts). */
+export type ConstantSource = (data: Float32Array | BigInt64Array | Int32Array | Uint8Array, shape: readonly number[], dtype: DType, make: () => TorchTensor) => TorchTensor;
 
 export interface CreateOptions {
   dtype?: DType;
@@ -26,14 +34,41 @@ export interface CrossEntropyOptions {
   weight?: T | null;
 }
 
+const isFloat = (d: DType): boolean => d === 'float32' || d === 'float16' || d === 'bfloat16' || d === 'float64';
+
 const REDUCTION = { none: 0, mean: 1, sum: 2 } as const;
 
 export class TorchOps implements Ops<TorchTensor> {
   readonly backend = 'torch';
   readonly device: Device;
 
+  readonly floatDType: 'float32' | 'float16' | 'bfloat16';
+  /** Set while a CUDA graph is warmed up or captured: constants must not be copied from the host then. */
+  constantSource: ConstantSource | null = null;
+
+  /** Half precision: layers follow their weights' dtype (see #like), so a plan may mix dtypes. */
+  readonly #mixed: boolean;
+
   constructor(opts: TorchOpsOptions = {}) {
     this.device = opts.device ?? 'cpu';
+    this.floatDType = opts.floatDType ?? 'float32';
+    this.#mixed = this.floatDType !== 'float32';
+  }
+
+  /**
+   * In half precision a layer computes in its weight's dtype: the input is cast to it, so weights
+   * kept float32 (precision.ts plans, by module prefix) run their module in float32, as autocast
+   * would, and the next half-precision layer casts back.
+   */
+  #like(x: T, w: T | null): T {
+    if (!this.#mixed || w === null || x.dtype === w.dtype || !isFloat(x.dtype) || !isFloat(w.dtype)) return x;
+    return this.cast(x, w.dtype);
+  }
+
+  /** Two activations of different float dtypes meet in float32. */
+  #common(xs: readonly T[]): T[] {
+    if (!this.#mixed || xs.every((x) => x.dtype === xs[0]!.dtype)) return [...xs];
+    return xs.map((x) => (isFloat(x.dtype) && x.dtype !== 'float32' ? this.cast(x, 'float32') : x));
   }
 
   /** Any ATen operator by name (escape hatch for what has no wrapper here). */
@@ -44,7 +79,9 @@ export class TorchOps implements Ops<TorchTensor> {
   // ---- creation -------------------------------------------------------------------------
 
   constant(data: Float32Array | BigInt64Array | Int32Array | Uint8Array, shape: readonly number[], dtype?: DType): T {
-    return fromData(data, shape, dtype, { device: this.device });
+    const to = dtype ?? (data instanceof Float32Array ? this.floatDType : undefined);
+    const make = () => fromData(data, shape, to, { device: this.device });
+    return this.constantSource ? this.constantSource(data, shape, to ?? 'float32', make) : make();
   }
 
   arange(n: number, dtype: DType = 'int64'): T {
@@ -101,28 +138,40 @@ export class TorchOps implements Ops<TorchTensor> {
 
   conv2d(x: T, weight: T, bias: T | null, o: Conv2dOptions = {}): T {
     return callTensor('aten::conv2d', '', [
-      x, weight, bias, pair(o.stride, 1), pair(o.padding, 0), pair(o.dilation, 1), o.groups ?? 1,
+      this.#like(x, weight), weight, bias, pair(o.stride, 1), pair(o.padding, 0), pair(o.dilation, 1), o.groups ?? 1,
     ]);
   }
 
   convTranspose2d(x: T, weight: T, bias: T | null, o: ConvTranspose2dOptions = {}): T {
+    // libtorch's CPU kernel has no bfloat16 (1.13: "slow_conv_transpose2d_out_cpu" not
+    // implemented): those few layers compute in float32 and hand back bfloat16.
+    if ((x.dtype === 'bfloat16' || weight.dtype === 'bfloat16') && this.device === 'cpu') {
+      const f = (t: T | null) => (t === null ? null : this.cast(t, 'float32'));
+      const [xf, wf, bf] = [f(x)!, f(weight)!, f(bias)];
+      try {
+        const y = this.convTranspose2d(xf, wf, bf, o);
+        try { return this.cast(y, 'bfloat16'); } finally { y.dispose(); }
+      } finally {
+        for (const t of [xf, wf, bf]) t?.dispose();
+      }
+    }
     return callTensor('aten::conv_transpose2d', 'input', [
-      x, weight, bias, pair(o.stride, 1), pair(o.padding, 0), pair(o.outputPadding, 0), o.groups ?? 1,
+      this.#like(x, weight), weight, bias, pair(o.stride, 1), pair(o.padding, 0), pair(o.outputPadding, 0), o.groups ?? 1,
       pair(o.dilation, 1),
     ]);
   }
 
   linear(x: T, weight: T, bias: T | null): T {
-    return callTensor('aten::linear', '', [x, weight, bias]);
+    return callTensor('aten::linear', '', [this.#like(x, weight), weight, bias]);
   }
 
   matmul(a: T, b: T): T {
-    return callTensor('aten::matmul', '', [a, b]);
+    return callTensor('aten::matmul', '', this.#common([a, b]));
   }
 
   /** Batched [B,n,k]·[B,k,m] without broadcasting. */
   bmm(a: T, b: T): T {
-    return callTensor('aten::bmm', '', [a, b]);
+    return callTensor('aten::bmm', '', this.#common([a, b]));
   }
 
   batchNorm(
@@ -130,13 +179,13 @@ export class TorchOps implements Ops<TorchTensor> {
     training: boolean, momentum: number, eps: number, numBatchesTracked?: T | null,
   ): T {
     // aten updates the running stats in place: new = (1-m)·old + m·batch (unbiased var).
-    const y = callTensor('aten::batch_norm', '', [x, weight, bias, runningMean, runningVar, training, momentum, eps, true]);
+    const y = callTensor('aten::batch_norm', '', [this.#like(x, runningMean), weight, bias, runningMean, runningVar, training, momentum, eps, true]);
     if (training && numBatchesTracked) noGrad(() => numBatchesTracked.add_(1));
     return y;
   }
 
   layerNorm(x: T, normalizedShape: readonly number[], weight: T | null, bias: T | null, eps: number): T {
-    return callTensor('aten::layer_norm', '', [x, normalizedShape, weight, bias, eps, true]);
+    return callTensor('aten::layer_norm', '', [this.#like(x, weight), normalizedShape, weight, bias, eps, true]);
   }
 
   // ---- activations ----------------------------------------------------------------------
@@ -280,7 +329,7 @@ export class TorchOps implements Ops<TorchTensor> {
   }
 
   where(cond: T, a: T, b: T): T {
-    return callTensor('aten::where', 'self', [cond, a, b]);
+    return callTensor('aten::where', 'self', [cond, ...this.#common([a, b])]);
   }
 
   cast(x: T, dtype: DType): T {
@@ -331,7 +380,7 @@ export class TorchOps implements Ops<TorchTensor> {
   }
 
   concat(xs: readonly T[], dim: number): T {
-    return callTensor('aten::cat', '', [xs, dim]);
+    return callTensor('aten::cat', '', [this.#common(xs), dim]);
   }
 
   /** torch.stack. */

@@ -22,6 +22,12 @@ export abstract class Backbone extends Module {
   /** Ascending indices into `stages` whose outputs are tap0..tap3. */
   protected abstract readonly tapIndices: readonly number[];
 
+  /** Registers `items` as children 0..n-1 (a torchvision `features` Sequential) and returns them. */
+  protected indexed<L extends Module>(items: L[]): L[] {
+    items.forEach((m, i) => this.add(i, m));
+    return items;
+  }
+
   /** A stage output as the head takes it (NCHW); the output itself unless overridden. */
   protected tap<T extends TensorLike>(_ctx: Ctx<T>, x: T): T {
     return x;

@@ -54,24 +54,25 @@ class EfficientBlock extends Layer {
   }
 }
 
+/** features: stem, the seven stages of V2_M (stochastic depth ramped over all blocks), head conv. */
+function featuresV2M(): Layer[] {
+  const items: Layer[] = [convBnAct(3, V2_M[0]![4], 3, 2, BN, 'silu')];
+  const total = V2_M.reduce((s, r) => s + r[6], 0);
+  let id = 0;
+  for (const [kind, expand, k, stride, inC, outC, n] of V2_M) {
+    const blocks: Layer[] = [];
+    for (let i = 0; i < n; i++) {
+      const rate = linearDropRate(STOCHASTIC_DEPTH, id++, total);
+      blocks.push(new EfficientBlock(kind, expand, k, i === 0 ? stride : 1, i === 0 ? inC : outC, outC, rate));
+    }
+    items.push(new Sequential(blocks));
+  }
+  items.push(convBnAct(V2_M[V2_M.length - 1]![5], LAST_CHANNEL, 1, 1, BN, 'silu'));
+  return items;
+}
+
 export class EfficientNetV2M extends Backbone {
   readonly tapChannels = [48, 80, 176, 1280] as const;
   protected readonly tapIndices = [2, 3, 5, 8];
-  protected readonly stages: Layer[] = [];
-  constructor() {
-    super();
-    this.stages.push(convBnAct(3, V2_M[0]![4], 3, 2, BN, 'silu'));
-    const total = V2_M.reduce((s, r) => s + r[6], 0);
-    let id = 0;
-    for (const [kind, expand, k, stride, inC, outC, n] of V2_M) {
-      const blocks: Layer[] = [];
-      for (let i = 0; i < n; i++) {
-        const rate = linearDropRate(STOCHASTIC_DEPTH, id++, total);
-        blocks.push(new EfficientBlock(kind, expand, k, i === 0 ? stride : 1, i === 0 ? inC : outC, outC, rate));
-      }
-      this.stages.push(new Sequential(blocks));
-    }
-    this.stages.push(convBnAct(V2_M[V2_M.length - 1]![5], LAST_CHANNEL, 1, 1, BN, 'silu'));
-    this.stages.forEach((m, i) => this.add(i, m));
-  }
+  protected readonly stages = this.indexed(featuresV2M());
 }

@@ -51,12 +51,9 @@ class InvertedResidual extends Layer {
 export class MobileNetV3Large extends Backbone {
   readonly tapChannels = [24, 40, 112, 960] as const;
   protected readonly tapIndices = [3, 6, 12, 16];
-  protected readonly stages: Layer[] = [];
-  constructor() {
-    super();
-    this.stages.push(convBnAct(3, 16, 3, 2, BN, 'hardswish'));
-    for (const row of LARGE) this.stages.push(new InvertedResidual(row));
-    this.stages.push(convBnAct(160, 960, 1, 1, BN, 'hardswish'));
-    this.stages.forEach((m, i) => this.add(i, m));
-  }
+  protected readonly stages = this.indexed<Layer>([
+    convBnAct(3, 16, 3, 2, BN, 'hardswish'),
+    ...LARGE.map((row) => new InvertedResidual(row)),
+    convBnAct(160, 960, 1, 1, BN, 'hardswish'),
+  ]);
 }

@@ -73,11 +73,11 @@ function projectionsOf(view: GraphView, fused: string): { tokens: string; projec
 /**
  * What one resized output element costs in multiply-adds of a GEMM (Resize is memory-bound):
  * measured with `npm run bench -- profile`, MobileNet 512², about 7 ns per element against
- * 0.1 ns per GEMM multiply-add. With it the block-0 fold is not chosen for any registry model
- * at 512 (MobileNet: 1.3 G against 1.6 G, within noise, and the measured CPU time was 3-8 %
- * worse with the fold); it is chosen where taps are narrow and the resize cheap.
+ * 0.1 ns per GEMM multiply-add. With it the block-0 fold is not chosen for the registry models
+ * at 512 (MobileNet: 1.72 G against 1.61 G; its CPU time measured 3-8 % worse with the fold);
+ * it is chosen where the taps are narrow and few of them need resizing.
  */
-const RESIZE_MACS = 64;
+const RESIZE_MACS = 70;
 
 /** Whether folding the projections into the taps saves work (multiply-adds, resize counted). */
 function foldIsCheaper(ps: readonly Part[], extra: number, hw0: number, c: number): boolean {

@@ -21,16 +21,24 @@ export interface RewriteNote {
 export interface RewriteOptions {
   /** Fold block 0's image-side projections into the taps: default when it saves work (cost model in fusion.ts). */
   foldBlock0?: boolean;
+  /** Passes left out, by RewriteNote.rewrite name (for measuring each one's share). */
+  skip?: readonly string[];
+  /**
+   * ConvTranspose (kernel = stride) as 1×1 Conv + DepthToSpace: exact, but measured slower
+   * (MobileNet 512, 1 thread: 550 → 512 ms CPU without it), so off unless asked for.
+   */
+  convTransposeAsShuffle?: boolean;
 }
 
 type Pass = (view: GraphView, ops: OnnxOps, notes: RewriteNote[], opts: RewriteOptions) => void;
-const PASSES: Pass[] = [foldFusion, foldPeIntoBias, convTransposeAsShuffle];
+export const REWRITES: readonly [string, Pass][] = [['fusion', foldFusion], ['pe-bias', foldPeIntoBias], ['conv-transpose', convTransposeAsShuffle]];
 
 /** Runs every pass over `graph` in place (each on a fresh view of the previous one's result). */
 export function rewriteForInference(graph: GraphBuilder, opts: RewriteOptions = {}): RewriteNote[] {
   const ops = new OnnxOps(graph, 'float32');
   const notes: RewriteNote[] = [];
-  for (const pass of PASSES) {
+  for (const [name, pass] of REWRITES) {
+    if (opts.skip?.includes(name) || (name === 'conv-transpose' && !opts.convTransposeAsShuffle)) continue;
     pass(new GraphView(graph), ops, notes, opts);
     graph.pruneAndSort();
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFilesAtomic } from '../../src/image/write-files.js';
+import { writeFilesAtomic } from '../../src/io/write-files.js';
 
 test('all files appear together, or none (no temporaries left)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'segface-write-'));

@@ -80,22 +80,14 @@ export interface ZipReadOptions {
 
 const hex32 = (x: number) => `0x${x.toString(16).padStart(8, '0')}`;
 
-/** One central-directory record: where an entry's local header is and what it holds. */
-export interface ZipDirEntry {
-  readonly name: string;
-  readonly method: number;
-  readonly crc32: number;
-  readonly csize: number;
-  readonly usize: number;
-  /** Offset of the entry's local header. */
-  readonly local: number;
-}
-
 /**
- * The central directory of a zip archive of `len` bytes; only the archive's tail (the
- * end-of-central-directory records and the directory itself) is read from `bytes`.
+ * The entries of a zip archive, in central-directory order, each checked against its CRC-32.
+ * `name` is used in messages (usually the file name). Compressed entries are refused: torch
+ * never writes them.
  */
-export function zipDirectory(bytes: Uint8Array, name = 'archive', len = bytes.length): ZipDirEntry[] {
+export function readZip(bytes: Uint8Array, name = 'archive', opts: ZipReadOptions = {}): ZipEntry[] {
+  const check = opts.crc32 === false ? undefined : (opts.crc32 ?? crc32);
+  const len = bytes.length;
   const looksLikeZip = len >= 4 && u32(bytes, 0) === SIG_LOCAL;
   // The end-of-central-directory record sits in the last 22 + (comment ≤ 65535) bytes.
   let eocd = -1;
@@ -122,7 +114,7 @@ export function zipDirectory(bytes: Uint8Array, name = 'archive', len = bytes.le
   }
   if (cdOffset + cdSize > len) throw new UserError(`${name}: truncated zip archive (central directory lies past the end of the file)`);
 
-  const dir: ZipDirEntry[] = [];
+  const entries: ZipEntry[] = [];
   let p = cdOffset;
   for (let i = 0; i < count; i++) {
     if (p + 46 > len || u32(bytes, p) !== SIG_CENTRAL) throw new UserError(`${name}: corrupt zip archive (bad central directory entry ${i})`);
@@ -148,25 +140,6 @@ export function zipDirectory(bytes: Uint8Array, name = 'archive', len = bytes.le
       x += 4 + sz;
     }
     p += 46 + nlen + xlen + clen;
-    dir.push({ name: entryName, method, crc32: crc, csize, usize, local });
-  }
-  return dir;
-}
-
-/** The message for an entry whose data does not match its recorded CRC-32. */
-export const crcMismatch = (name: string, entryName: string, recorded: number, got: number) =>
-  `${name}: corrupt checkpoint (entry '${entryName}' fails its CRC-32 check: recorded ${hex32(recorded)}, data has ${hex32(got)}); the file is damaged, copy or download it again`;
-
-/**
- * The entries of a zip archive, in central-directory order, each checked against its CRC-32.
- * `name` is used in messages (usually the file name). Compressed entries are refused: torch
- * never writes them.
- */
-export function readZip(bytes: Uint8Array, name = 'archive', opts: ZipReadOptions = {}): ZipEntry[] {
-  const check = opts.crc32 === false ? undefined : (opts.crc32 ?? crc32);
-  const len = bytes.length;
-  const entries: ZipEntry[] = [];
-  for (const { name: entryName, method, crc32: crc, csize, usize, local } of zipDirectory(bytes, name)) {
     if (local + 30 > len || u32(bytes, local) !== SIG_LOCAL) {
       if (local + 30 > len) throw new UserError(`${name}: truncated zip archive (entry '${entryName}' lies past the end of the file)`);
       throw new UserError(`${name}: corrupt zip archive (bad local header for entry '${entryName}')`);
@@ -180,7 +153,9 @@ export function readZip(bytes: Uint8Array, name = 'archive', opts: ZipReadOption
     const data = bytes.subarray(dataOffset, dataOffset + usize);
     if (check) {
       const got = check(data) >>> 0;
-      if (got !== crc) throw new UserError(crcMismatch(name, entryName, crc, got));
+      if (got !== crc) {
+        throw new UserError(`${name}: corrupt checkpoint (entry '${entryName}' fails its CRC-32 check: recorded ${hex32(crc)}, data has ${hex32(got)}); the file is damaged, copy or download it again`);
+      }
     }
     entries.push({ name: entryName, data, dataOffset, crc32: crc });
   }

@@ -3,9 +3,9 @@
 // export's (export/calibrate.ts) picks the module prefixes that must stay float32 for the logits
 // to stay within the tolerance. Trained checkpoints usually need none; randomly initialised ones
 // (the parity fixtures) amplify rounding and keep much of their network in float32.
-import type { Ctx } from '../engine/ops.js';
 import { bindWeights, PRECISION_DTYPE, type Precision } from '../engine/torch/precision.js';
 import { TorchOps } from '../engine/torch/ops.js';
+import { torchCtx } from '../engine/torch/ctx.js';
 import { inferenceMode, tidy } from '../engine/torch/scope.js';
 import { fromData, type Device, type TorchTensor } from '../engine/torch/tensor.js';
 import { noiseInput, searchFloat32Modules, type PrecisionChoice } from '../export/precision-search.js';
@@ -28,9 +28,9 @@ export interface TorchPrecisionOptions {
   log?: (line: string) => void;
 }
 
-/** Logits [1,C,R,R] of the model on `input` with each key's tensor picked from one of the two maps. */
-function logits(net: SegFace, pick: (key: string) => TorchTensor, ops: TorchOps, input: Float32Array, r: number, channelsLast: boolean): Float32Array {
-  const ctx: Ctx<TorchTensor> = { ops, training: false, get: pick, scope: tidy };
+/** Logits [1,C,R,R] of the model on `input` with `weights` bound by key. */
+function logits(net: SegFace, weights: ReadonlyMap<string, TorchTensor>, ops: TorchOps, input: Float32Array, r: number, channelsLast: boolean): Float32Array {
+  const ctx = torchCtx(ops, weights, { scoped: true });
   return inferenceMode(() => tidy(() => {
     let x = fromData(input, [1, 3, r, r], 'float32', { device: ops.device });
     if (channelsLast) x = ops.channelsLast(x);
@@ -44,11 +44,12 @@ export async function chooseTorchPrecision(net: SegFace, weights: StateDict, o: 
   const full = bindWeights(weights, { device: o.device, precision: 'fp32', channelsLast: o.channelsLast });
   const half = bindWeights(weights, { device: o.device, precision: o.precision, channelsLast: o.channelsLast });
   try {
-    const ref = logits(net, (k) => full.get(k)!, new TorchOps({ device: o.device }), input, r, o.channelsLast);
+    const ref = logits(net, full, new TorchOps({ device: o.device }), input, r, o.channelsLast);
     const ops = new TorchOps({ device: o.device, floatDType: PRECISION_DTYPE[o.precision] });
     return await searchFloat32Modules(precisionGroups(net), (f32) => {
-      const pick = (k: string) => (f32.some((p) => k.startsWith(p)) ? full : half).get(k)!;
-      return maxAbsDiff(logits(net, pick, ops, input, r, o.channelsLast), ref);
+      // Each key's tensor from the float32 map where its module stays float32, else the half one.
+      const mixed = new Map([...half].map(([k, t]) => [k, f32.some((p) => k.startsWith(p)) ? full.get(k)! : t]));
+      return maxAbsDiff(logits(net, mixed, ops, input, r, o.channelsLast), ref);
     }, o.tolerance ?? HALF_TOLERANCE, o.log);
   } finally {
     for (const t of [...full.values(), ...half.values()]) t.dispose();

@@ -17,7 +17,7 @@ import { Rng } from '../src/model/init.js';
 import { maxAbsDiff } from '../src/parity/fixture.js';
 import { crossEntropy, diceLoss } from '../src/train/losses.js';
 import { TorchModelState } from '../src/train/torch-model.js';
-import { BENCH_DIR, flag, has, median, printTable, reference, runMain, sharedWeights } from './common.js';
+import { BENCH_DIR, flag, has, median, printTable, reference, runMain, sharedWeights, timeRuns } from './common.js';
 
 export const PAPER_FPS = 95.96;
 
@@ -31,16 +31,6 @@ const TARGETS: { model: string; batch: number; precision: Precision; ratio: numb
 /** Waits for the GPU: reading one element back needs every queued kernel to finish. */
 function sync(t: TorchTensor): void {
   tidy(() => callTensor('aten::select', 'int', [callTensor('aten::flatten', 'using_ints', [t, 0, -1]), 0, 0]).item());
-}
-
-async function timed(runs: number, warmup: number, f: () => unknown): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < warmup + runs; i++) {
-    const t0 = performance.now();
-    await f();
-    if (i >= warmup) out.push((performance.now() - t0) / 1000);
-  }
-  return out;
 }
 
 /** The line of an error worth a table cell: the first, or for the reference Python's last. */
@@ -120,7 +110,7 @@ async function main(): Promise<void> {
             const ref = refLogits.get(precision) ?? refLogits.get('fp32');
             const diff = ref ? maxAbsDiff(first, ref) : Number.NaN;
             if (precision === 'fp32' && ref && !(diff < 1e-2)) throw new Error(`${model} batch ${batch}: our logits differ from PyTorch's by ${diff}`);
-            const fps = batch / median(await timed(runs, warmup, () => s.run(host, batch)));
+            const fps = batch / median(await timeRuns(() => s.run(host, batch), runs, warmup));
             const mode = !graphs ? 'eager' : s.graphMode(batch) === null ? 'CUDA graph' : 'eager (graph failed, see notes)';
             const label = `ours ${precision} ${mode}`;
             const b = baseline.get(`${model}/${batch}`) ?? Number.NaN;
@@ -145,7 +135,7 @@ async function main(): Promise<void> {
         const seg = new BuiltOnnxSegmenter({ net, weights: sd, checkpoint: path, modelId: model, head: 'celeb', resolution: res, graphCacheDir: graphCacheFor(undefined) }, { device: 'cuda' });
         try {
           await seg.prepare(batch);
-          const fps = batch / median(await timed(runs, warmup, () => seg.run(host, batch)));
+          const fps = batch / median(await timeRuns(() => seg.run(host, batch), runs, warmup));
           rows.push([model, batch, 'ONNX Runtime CUDA EP fp32', fps, fps / (baseline.get(`${model}/${batch}`) ?? Number.NaN), '']);
         } catch (e) {
           rows.push([model, batch, 'ONNX Runtime CUDA EP fp32', `failed: ${why(e).slice(0, 70)}`, '', '']);
@@ -177,7 +167,7 @@ async function main(): Promise<void> {
       losses.push(loss);
     };
     const trainRuns = Math.max(5, runs >> 1);
-    const ourStep = median(await timed(trainRuns, warmup, step));
+    const ourStep = median(await timeRuns(step, trainRuns, warmup));
     if (!(losses.at(-1)! < losses[0]!)) throw new Error(`${model}: training did not lower the loss (${losses[0]} → ${losses.at(-1)})`);
     let refStep = Number.NaN;
     if (withRef) refStep = reference('train', { model, weights: path, res, batch: trainBatch, runs: trainRuns, warmup, device }).median_s!;

@@ -64,7 +64,7 @@ if [ -f native/binding.gyp ]; then
       pid=$!
       while kill -0 "$pid" 2>/dev/null; do
         sleep 15
-        kill -0 "$pid" 2>/dev/null && echo "setup:   still compiling ($((SECONDS - start)) s, $(grep -c 'CXX\|SOLINK' "$log" || true) steps of 3 done)"
+        kill -0 "$pid" 2>/dev/null && echo "setup:   still compiling ($((SECONDS - start)) s, $(grep -c 'CXX\|SOLINK' "$log" || true) compile and link steps done)"
       done
       wait "$pid" || { tail -40 "$log"; exit 1; }
       echo "setup: native addon built in $((SECONDS - start)) s"

@@ -117,6 +117,11 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
     return payload;
   });
 
+  // An upload still arriving when the request's own deadline passes gets that deadline's 503,
+  // as a parse past it does; only the upload deadline proper answers 408.
+  const uploadDeadline = limits.timeoutMs < limits.uploadTimeoutMs
+    ? { uploadTimeoutMs: limits.timeoutMs, expired: { statusCode: 503, error: `timed out after ${limits.timeoutMs} ms` } }
+    : { uploadTimeoutMs: limits.uploadTimeoutMs };
   // Admission before the body is read: a full server answers 503 without buffering the upload.
   app.addHook('onRequest', async (req, reply) => {
     req.segfaceStart = performance.now();
@@ -126,7 +131,7 @@ export async function createApp(opts: ServiceOptions): Promise<FastifyInstance> 
       void reply.code(503).header('retry-after', '1').send({ error: `busy: ${limits.capacity} requests in progress, try again shortly`, statusCode: 503 });
       return reply;
     }
-    req.segfaceLife = trackRequest(req.raw, reply.raw, t, { uploadTimeoutMs: Math.min(limits.uploadTimeoutMs, limits.timeoutMs) });
+    req.segfaceLife = trackRequest(req.raw, reply.raw, t, uploadDeadline);
   });
 
   app.get('/healthz', async () => ({

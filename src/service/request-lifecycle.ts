@@ -16,8 +16,10 @@ export interface Lifecycle {
 }
 
 export interface LifecycleOptions {
-  /** Time from admission to the last byte of the upload; past it: 408 and the connection closes. */
+  /** Time from admission to the last byte of the upload; past it the client is answered and cut off. */
   uploadTimeoutMs: number;
+  /** That answer: 408 by default; 503 where the request's own deadline is the earlier one. */
+  expired?: { statusCode: number; error: string };
 }
 
 export function trackRequest(req: IncomingMessage, res: ServerResponse, ticket: Ticket, o: LifecycleOptions): Lifecycle {
@@ -43,8 +45,9 @@ export function trackRequest(req: IncomingMessage, res: ServerResponse, ticket: 
     // A client that does not finish its upload in time (slow or stalled) is answered and cut off;
     // closing the request stream also ends the body parser that waits for it.
     if (!res.headersSent) {
-      const body = JSON.stringify({ error: `upload not received within ${o.uploadTimeoutMs} ms`, statusCode: 408 });
-      res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      const expired = o.expired ?? { statusCode: 408, error: `upload not received within ${o.uploadTimeoutMs} ms` };
+      const body = JSON.stringify({ error: expired.error, statusCode: expired.statusCode });
+      res.writeHead(expired.statusCode, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
       res.end(body, () => req.destroy());
     } else req.destroy();
   }, o.uploadTimeoutMs);

@@ -4,19 +4,18 @@
 // dropped-in model_299.pt, and compare with the server's labels.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { createApp } from '../../src/service/app.js';
 import { webAssets } from '../../src/service/web-assets.js';
 import { readZip } from '../../src/io/zip.js';
 import { ASSETS, testModel } from '../service/helpers.js';
+import { launchChromium, type Chromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PHOTO = join(ASSETS, 'astronaut.png');
 const CHECKPOINT = join(process.cwd(), '..', 'shared', 'fixtures', 'mobilenet_seed0_512', 'model.pt');
 const WAIT = 180_000;
@@ -31,24 +30,16 @@ describe('web page in headless Chromium', () => {
   let ctx: BrowserContext;
   let page: Page;
   let base: string;
-  let profile: string;
+  let browser: Chromium | undefined;
   let serverLabels: Buffer;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (scripts/setup.sh does)`);
     const m = await testModel();
     app = await createApp({ parser: m.parser, web: webAssets(m.browserModel), limits: { timeoutMs: 120_000 } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    profile = mkdtempSync(join(tmpdir(), 'segface-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      acceptDownloads: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+    ctx = browser.ctx;
     page = ctx.pages()[0] ?? await ctx.newPage();
     page.setDefaultTimeout(WAIT);
     const r = await app.inject({ method: 'POST', url: '/parse?format=labels', payload: readFileSync(PHOTO), headers: { 'content-type': 'image/png' } });
@@ -56,9 +47,8 @@ describe('web page in headless Chromium', () => {
   });
 
   after(async () => {
-    await ctx?.close();
+    await browser?.close();
     await app?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   async function waitDone(): Promise<void> {

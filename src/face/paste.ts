@@ -1,7 +1,8 @@
 // Aligned crops in, full-resolution labels out: crop every face from the photo in one GridSample
-// run, and paste each face's logits back onto its region of the photo in chunked GridSample runs
-// whose argmax and foreground probability are composited here: each pixel goes to the face with the highest
-// 1 − p(background); pixels no face covers stay background.
+// run, and paste each face's logits back onto the photo pixels its canvas covers, in chunked
+// GridSample runs whose argmax (and, where faces overlap, foreground probability) are composited
+// here: each pixel goes to the face with the highest 1 − p(background); pixels no face covers stay
+// background.
 import { cropGrid, pasteGrid, pasteRegion, type Alignment } from './geometry.js';
 import { cropGraph, pasteGraph } from './graphs.js';
 import type { GraphRuntime, GraphSession } from './runtime.js';
@@ -14,8 +15,20 @@ export interface Composite {
   labels: Uint8Array;
   /** 1 + index of the face that owns each pixel, 0 where none covers it, [H,W]. */
   owner: Uint8Array;
-  /** The owner's 1 − p(background) per pixel, −1 where no face covers it, [H,W]. */
+  /**
+   * The owner's 1 − p(background) per pixel, −1 where no face covers it, [H,W]; NaN where a
+   * single face covers it (not needed there) unless asked for with `foreground: true`.
+   */
   foreground: Float32Array;
+}
+
+/** The grid points (pairs) of the pixels that pass `keep`, in order. */
+function pick(grid: Float32Array, pixels: Int32Array, keep: (q: number) => boolean): Float32Array {
+  let m = 0;
+  for (let k = 0; k < pixels.length; k++) if (keep(pixels[k]!)) m++;
+  const out = new Float32Array(2 * m);
+  for (let k = 0, j = 0; k < pixels.length; k++) if (keep(pixels[k]!)) { out[j++] = grid[2 * k]!; out[j++] = grid[2 * k + 1]!; }
+  return out;
 }
 
 export class FacePaster {
@@ -29,10 +42,10 @@ export class FacePaster {
     return this.crop;
   }
 
-  private pasteSession(h: number, C: number): Promise<GraphSession> {
-    const key = `${h}x${C}`;
+  private pasteSession(h: number, C: number, foreground: boolean): Promise<GraphSession> {
+    const key = `${h}x${C}${foreground ? 'f' : ''}`;
     let s = this.paste.get(key);
-    if (!s) { s = this.runtime.open(pasteGraph(h, C)); this.paste.set(key, s); }
+    if (!s) { s = this.runtime.open(pasteGraph(h, C, foreground)); this.paste.set(key, s); }
     return s;
   }
 
@@ -52,34 +65,62 @@ export class FacePaster {
   /**
    * Faces' logits [n,C,h,h] (h normally R) → composite over a W×H photo. Face i's pixels are
    * those of its paste region (spec: the pre-image of |c| ≤ 2 with the tanh warp, the crop square
-   * without it).
+   * without it); only those are sampled. A pixel one face covers is that face's without a softmax;
+   * where several cover it, 1 − p(background) decides.
    */
-  async composite(width: number, height: number, aligns: readonly Alignment[], logits: Float32Array, C: number, h: number): Promise<Composite> {
+  async composite(width: number, height: number, aligns: readonly Alignment[], logits: Float32Array, C: number, h: number, opts: { foreground?: boolean } = {}): Promise<Composite> {
     const n = aligns.length;
     const labels = new Uint8Array(width * height), owner = new Uint8Array(width * height);
     const best = new Float32Array(width * height).fill(-1);
     if (n === 0) return { labels, owner, foreground: best };
-    const session = await this.pasteSession(h, C);
-    for (let i = 0; i < n; i++) {
-      const al = aligns[i]!;
+    // Each face's covered photo pixels (index into the photo) and their grid points, packed.
+    const faces = aligns.map((al) => {
       const region = pasteRegion(al, width, height);
       const rw = region.x1 - region.x0, rh = region.y1 - region.y0;
-      if (rw <= 0 || rh <= 0) continue;
+      if (rw <= 0 || rh <= 0) return { pixels: new Int32Array(0), grid: new Float32Array(0) };
       const { grid, covered } = pasteGrid(al, region);
+      let m = 0;
+      for (let p = 0; p < covered.length; p++) if (covered[p]) m++;
+      const pixels = new Int32Array(m), packed = m === covered.length ? grid : new Float32Array(2 * m);
+      for (let p = 0, k = 0; p < covered.length; p++) {
+        if (!covered[p]) continue;
+        pixels[k] = (region.y0 + Math.floor(p / rw)) * width + region.x0 + (p % rw);
+        if (packed !== grid) { packed[2 * k] = grid[2 * p]!; packed[2 * k + 1] = grid[2 * p + 1]!; }
+        k++;
+      }
+      return { pixels, grid: packed };
+    });
+    const count = new Uint8Array(width * height);
+    for (const f of faces) for (const q of f.pixels) if (count[q]! < 2) count[q]!++;
+    const sample = async (i: number, grid: Float32Array, fg: boolean) => {
+      const session = await this.pasteSession(h, C, fg);
       const face = logits.subarray(i * C * h * h, (i + 1) * C * h * h);
-      const total = rw * rh;
-      for (let start = 0; start < total; start += PASTE_CHUNK) {
-        const end = Math.min(total, start + PASTE_CHUNK);
+      const lab = new Uint8Array(grid.length / 2), prob = fg ? new Float32Array(grid.length / 2) : undefined;
+      for (let start = 0; start < lab.length; start += PASTE_CHUNK) {
+        const end = Math.min(lab.length, start + PASTE_CHUNK);
         const out = await session.run({
           logits: { data: face, shape: [1, C, h, h] },
           grid: { data: grid.subarray(start * 2, end * 2), shape: [1, 1, end - start, 2] },
         });
-        const lab = out.labels!.data as Uint8Array, fg = out.foreground!.data as Float32Array;
-        for (let p = start; p < end; p++) {
-          if (!covered[p]) continue;
-          const q = (region.y0 + Math.floor(p / rw)) * width + region.x0 + (p % rw);
-          const f = fg[p - start]!;
-          if (f > best[q]!) { best[q] = f; labels[q] = lab[p - start]!; owner[q] = i + 1; }
+        lab.set(out.labels!.data as Uint8Array, start);
+        prob?.set(out.foreground!.data as Float32Array, start);
+      }
+      return { lab, prob };
+    };
+    for (let i = 0; i < n; i++) {
+      const { pixels, grid } = faces[i]!;
+      // Pixels only this face covers need no softmax (unless the caller wants the probabilities).
+      const shared = opts.foreground ? pixels : pixels.filter((q) => count[q]! > 1);
+      if (shared.length < pixels.length) {
+        const solo = shared.length === 0 ? pixels : pixels.filter((q) => count[q] === 1);
+        const { lab } = await sample(i, shared.length === 0 ? grid : pick(grid, pixels, (q) => count[q] === 1), false);
+        for (let k = 0; k < solo.length; k++) { const q = solo[k]!; labels[q] = lab[k]!; owner[q] = i + 1; best[q] = NaN; }
+      }
+      if (shared.length > 0) {
+        const { lab, prob } = await sample(i, shared.length === pixels.length ? grid : pick(grid, pixels, (q) => count[q]! > 1), true);
+        for (let k = 0; k < shared.length; k++) {
+          const q = shared[k]!, f = prob![k]!;
+          if (f > best[q]!) { best[q] = f; labels[q] = lab[k]!; owner[q] = i + 1; }
         }
       }
     }

@@ -87,7 +87,7 @@ test('align → paste-back round trip of a dot pattern lands within 0.25 px (ORT
       // Two "classes": background = a constant, class 1 = the red channel, so 1 − p(bg) rises with it.
       const logits = new Float32Array(2 * R * R).fill(3);
       for (let p = 0; p < R * R; p++) logits[R * R + p] = crops[p]!;
-      const { foreground, owner } = await paster.composite(W, H, [al], logits, 2, R);
+      const { foreground, owner } = await paster.composite(W, H, [al], logits, 2, R, { foreground: true });
       assert.equal(owner[240 * W + 290], 1);
       for (const [dx, dy] of dots) {
         const [cx, cy] = centroid(foreground, W, dx, dy, 7);

@@ -91,9 +91,10 @@ export function photoToCanvas(al: Alignment, x: number, y: number): [number, num
 
 /**
  * grid_sample grid [R,R,2] that samples a W×H photo into the canvas (align_corners=False), laid
- * into `out` at row stride `rowStride` pairs (so several faces can share one wide grid).
+ * into `out` at row stride `rowStride` pairs (so several faces can share one wide grid). With
+ * `origin`, the W×H image is the photo's rectangle starting there (see cropFootprint).
  */
-export function cropGrid(al: Alignment, width: number, height: number, out = new Float32Array(al.size * al.size * 2), rowStride = al.size, offset = 0): Float32Array {
+export function cropGrid(al: Alignment, width: number, height: number, out = new Float32Array(al.size * al.size * 2), rowStride = al.size, offset = 0, origin: Point = [0, 0]): Float32Array {
   const R = al.size, inv = invertSim(al.toCanvas);
   // Separable up to the similarity: squash each axis once.
   const lin = new Float64Array(R);
@@ -103,11 +104,30 @@ export function cropGrid(al: Alignment, width: number, height: number, out = new
     let o = offset + v * rowStride * 2;
     for (let u = 0; u < R; u++, o += 2) {
       const ax = lin[u]!;
-      out[o] = ((inv.a * ax + inv.b * ay + inv.tx) / width) * 2 - 1;
-      out[o + 1] = ((-inv.b * ax + inv.a * ay + inv.ty) / height) * 2 - 1;
+      out[o] = ((inv.a * ax + inv.b * ay + inv.tx - origin[0]) / width) * 2 - 1;
+      out[o + 1] = ((-inv.b * ax + inv.a * ay + inv.ty - origin[1]) / height) * 2 - 1;
     }
   }
   return out;
+}
+
+/**
+ * The photo pixels a face's crop reads: the box around the canvas corners' pre-images (the map is
+ * monotonic per axis, so the corners bound it) plus the bilinear neighbours, clipped to the photo.
+ * Empty when the crop lies wholly outside the photo.
+ */
+export function cropFootprint(al: Alignment, width: number, height: number): Region {
+  const inv = invertSim(al.toCanvas), R = al.size;
+  const xs: number[] = [], ys: number[] = [];
+  for (const [u, v] of [[0, 0], [R - 1, 0], [0, R - 1], [R - 1, R - 1]] as const) {
+    const [x, y] = canvasToPhoto(al, u, v, inv);
+    xs.push(x); ys.push(y);
+  }
+  const clip = (v: number, max: number) => Math.min(Math.max(v, 0), max);
+  return {
+    x0: clip(Math.floor(Math.min(...xs)) - 1, width), x1: clip(Math.ceil(Math.max(...xs)) + 1, width),
+    y0: clip(Math.floor(Math.min(...ys)) - 1, height), y1: clip(Math.ceil(Math.max(...ys)) + 1, height),
+  };
 }
 
 /** A pixel rectangle of the photo: [x0, x1) × [y0, y1). */

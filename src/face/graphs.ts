@@ -70,13 +70,20 @@ export function windowsGraph(S: number): Uint8Array {
 }
 
 /**
- * Aligned model inputs: photo uint8 [1,H,W,3] and the faces' crop grids side by side
- * [1,R,n·R,2] → ImageNet-normalised crops [n,3,R,R]. Outside the photo the input is 0 (the mean
- * colour), as SegFace's own warp pads its normalised input.
+ * Aligned model inputs: photo uint8 [1,H,W,3], the rectangle the faces read (int64 `start` and
+ * `end`, [y, x] each: only it is converted to float and normalised) and the faces' crop grids
+ * side by side over that rectangle [1,R,n·R,2] → ImageNet-normalised crops [n,3,R,R]. Outside
+ * the photo the input is 0 (the mean colour), as SegFace's own warp pads its normalised input.
  */
 export function cropGraph(R: number): Uint8Array {
   const g = new GraphBuilder('segface_face_crop');
-  const x = photoInput(g);
+  const photo = g.input('photo', [1, 0, 0, 3], 'uint8');
+  g.setDimParam('photo', 1, 'H');
+  g.setDimParam('photo', 2, 'W');
+  const start = g.input('start', [2], 'int64');
+  const end = g.input('end', [2], 'int64');
+  const rect = one(g, 'Slice', [photo, start, end, i64(g, [1, 2])]); // [1,h,w,3]
+  const x = one(g, 'Transpose', [one(g, 'Cast', [rect], { to: 1 })], { perm: [0, 3, 1, 2] });
   const mean = f32(g, IMAGENET_MEAN.map((m) => m * 255), [1, 3, 1, 1]);
   const std = f32(g, IMAGENET_STD.map((s) => s * 255), [1, 3, 1, 1]);
   const norm = one(g, 'Div', [one(g, 'Sub', [x, mean]), std]);

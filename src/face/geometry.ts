@@ -153,27 +153,31 @@ export function pasteRegion(al: Alignment, width: number, height: number, extent
 }
 
 /**
- * grid_sample grid (flattened [P,2]) sampling canvas logits at every pixel centre of `region`,
- * in canvas-normalised coordinates; `covered[p]` is 0 where the pixel falls outside a plain crop.
+ * grid_sample grid (flattened [P,2]) sampling canvas logits at the pixel centres of `region` that
+ * the canvas covers (all of them with the tanh warp; inside the crop square without it), in
+ * canvas-normalised coordinates, with each point's photo pixel index (y·width + x).
  */
-export function pasteGrid(al: Alignment, region: Region, out?: Float32Array, covered?: Uint8Array): { grid: Float32Array; covered: Uint8Array } {
+export function pasteGrid(al: Alignment, region: Region, width: number): { grid: Float32Array; pixels: Int32Array } {
   const R = al.size, m = al.toCanvas;
   const w = region.x1 - region.x0, h = region.y1 - region.y0;
-  const grid = out ?? new Float32Array(w * h * 2);
-  const cov = covered ?? new Uint8Array(w * h);
+  const grid = new Float32Array(Math.max(0, w * h * 2));
+  const pixels = new Int32Array(Math.max(0, w * h));
   // Canvas index u ↦ grid (u + 0.5)/R·2 − 1; with u = squash(...)·… − half that is squash(c) + shift.
   const shift = ((0.5 - al.half) / R) * 2;
   const limit = 1 - 1 / R; // pixel centres only: the outermost half pixel would blend in zeros
-  for (let y = 0, p = 0; y < h; y++) {
+  let k = 0;
+  for (let y = 0; y < h; y++) {
     const py = region.y0 + y + 0.5;
-    for (let x = 0; x < w; x++, p++) {
+    for (let x = 0; x < w; x++) {
       const px = region.x0 + x + 0.5;
       const cx = squash(((m.a * px + m.b * py + m.tx) / R) * 2 - 1, al.warp) + shift;
       const cy = squash(((-m.b * px + m.a * py + m.ty) / R) * 2 - 1, al.warp) + shift;
-      grid[2 * p] = cx;
-      grid[2 * p + 1] = cy;
-      cov[p] = al.warp > 0 || (Math.abs(cx) <= limit && Math.abs(cy) <= limit) ? 1 : 0;
+      if (al.warp > 0 || (Math.abs(cx) <= limit && Math.abs(cy) <= limit)) {
+        grid[2 * k] = cx;
+        grid[2 * k + 1] = cy;
+        pixels[k++] = (region.y0 + y) * width + region.x0 + x;
+      }
     }
   }
-  return { grid, covered: cov };
+  return { grid: grid.subarray(0, 2 * k), pixels: pixels.subarray(0, k) };
 }

@@ -22,13 +22,23 @@ export interface Composite {
   foreground: Float32Array;
 }
 
-/** The grid points (pairs) of the pixels that pass `keep`, in order. */
-function pick(grid: Float32Array, pixels: Int32Array, keep: (q: number) => boolean): Float32Array {
+interface Points { pixels: Int32Array; grid: Float32Array }
+
+/** A face's points split into those only it covers and those others cover too (all: `allShared`). */
+function split(pixels: Int32Array, grid: Float32Array, count: Uint8Array, allShared: boolean): { solo: Points; shared: Points } {
   let m = 0;
-  for (let k = 0; k < pixels.length; k++) if (keep(pixels[k]!)) m++;
-  const out = new Float32Array(2 * m);
-  for (let k = 0, j = 0; k < pixels.length; k++) if (keep(pixels[k]!)) { out[j++] = grid[2 * k]!; out[j++] = grid[2 * k + 1]!; }
-  return out;
+  if (!allShared) for (let k = 0; k < pixels.length; k++) if (count[pixels[k]!]! > 1) m++;
+  if (allShared || m === pixels.length) return { solo: { pixels: new Int32Array(0), grid: new Float32Array(0) }, shared: { pixels, grid } };
+  if (m === 0) return { solo: { pixels, grid }, shared: { pixels: new Int32Array(0), grid: new Float32Array(0) } };
+  const solo = { pixels: new Int32Array(pixels.length - m), grid: new Float32Array(2 * (pixels.length - m)) };
+  const shared = { pixels: new Int32Array(m), grid: new Float32Array(2 * m) };
+  for (let k = 0, a = 0, b = 0; k < pixels.length; k++) {
+    const to = count[pixels[k]!]! > 1 ? shared : solo, j = to === shared ? b++ : a++;
+    to.pixels[j] = pixels[k]!;
+    to.grid[2 * j] = grid[2 * k]!;
+    to.grid[2 * j + 1] = grid[2 * k + 1]!;
+  }
+  return { solo, shared };
 }
 
 export class FacePaster {
@@ -88,22 +98,11 @@ export class FacePaster {
     // Each face's covered photo pixels (index into the photo) and their grid points, packed.
     const faces = aligns.map((al) => {
       const region = pasteRegion(al, width, height);
-      const rw = region.x1 - region.x0, rh = region.y1 - region.y0;
-      if (rw <= 0 || rh <= 0) return { pixels: new Int32Array(0), grid: new Float32Array(0) };
-      const { grid, covered } = pasteGrid(al, region);
-      let m = 0;
-      for (let p = 0; p < covered.length; p++) if (covered[p]) m++;
-      const pixels = new Int32Array(m), packed = m === covered.length ? grid : new Float32Array(2 * m);
-      for (let p = 0, k = 0; p < covered.length; p++) {
-        if (!covered[p]) continue;
-        pixels[k] = (region.y0 + Math.floor(p / rw)) * width + region.x0 + (p % rw);
-        if (packed !== grid) { packed[2 * k] = grid[2 * p]!; packed[2 * k + 1] = grid[2 * p + 1]!; }
-        k++;
-      }
-      return { pixels, grid: packed };
+      return region.x1 > region.x0 && region.y1 > region.y0 ? pasteGrid(al, region, width) : { pixels: new Int32Array(0), grid: new Float32Array(0) };
     });
-    const count = new Uint8Array(width * height);
-    for (const f of faces) for (const q of f.pixels) if (count[q]! < 2) count[q]!++;
+    // How many faces cover each pixel (capped at 2): only shared pixels need the softmax.
+    const count = new Uint8Array(n > 1 ? width * height : 0);
+    if (n > 1) for (const { pixels } of faces) for (let k = 0; k < pixels.length; k++) { const q = pixels[k]!; if (count[q]! < 2) count[q]!++; }
     const sample = async (i: number, grid: Float32Array, fg: boolean) => {
       const session = await this.pasteSession(h, C, fg);
       const face = logits.subarray(i * C * h * h, (i + 1) * C * h * h);
@@ -121,17 +120,17 @@ export class FacePaster {
     };
     for (let i = 0; i < n; i++) {
       const { pixels, grid } = faces[i]!;
-      // Pixels only this face covers need no softmax (unless the caller wants the probabilities).
-      const shared = opts.foreground ? pixels : pixels.filter((q) => count[q]! > 1);
-      if (shared.length < pixels.length) {
-        const solo = shared.length === 0 ? pixels : pixels.filter((q) => count[q] === 1);
-        const { lab } = await sample(i, shared.length === 0 ? grid : pick(grid, pixels, (q) => count[q] === 1), false);
-        for (let k = 0; k < solo.length; k++) { const q = solo[k]!; labels[q] = lab[k]!; owner[q] = i + 1; best[q] = NaN; }
+      const { solo, shared } = n > 1 || opts.foreground ? split(pixels, grid, count, !!opts.foreground) : { solo: { pixels, grid }, shared: undefined };
+      if (solo.pixels.length > 0) {
+        const { lab } = await sample(i, solo.grid, false);
+        const px = solo.pixels;
+        for (let k = 0; k < px.length; k++) { const q = px[k]!; labels[q] = lab[k]!; owner[q] = i + 1; best[q] = NaN; }
       }
-      if (shared.length > 0) {
-        const { lab, prob } = await sample(i, shared.length === pixels.length ? grid : pick(grid, pixels, (q) => count[q]! > 1), true);
-        for (let k = 0; k < shared.length; k++) {
-          const q = shared[k]!, f = prob![k]!;
+      if (shared && shared.pixels.length > 0) {
+        const { lab, prob } = await sample(i, shared.grid, true);
+        const px = shared.pixels;
+        for (let k = 0; k < px.length; k++) {
+          const q = px[k]!, f = prob![k]!;
           if (f > best[q]!) { best[q] = f; labels[q] = lab[k]!; owner[q] = i + 1; }
         }
       }

@@ -61,17 +61,63 @@ export function landmarkCropGraph(): Uint8Array {
   return g.serialize();
 }
 
-/** The crops' sampling grid, side by side: [1, S·112, n·S·112, 2], align_corners=False. */
-export function landmarkGrid(crops: readonly LandmarkCrop[], width: number, height: number): Float32Array {
+/** A crop's pixels in the mosaic: the photo rectangle [x0,x1)×[y0,y1) copied to column dx, row 0. */
+export interface Tile { x0: number; y0: number; x1: number; y1: number; dx: number }
+
+export interface Mosaic { data: Uint8Array; width: number; height: number; tiles: Tile[] }
+
+/**
+ * Only the photo pixels the crops read, copied side by side with a zero column between them
+ * (uint8 NHWC, row copies): the crop graph casts and transposes its whole input, which for a
+ * 2000-px photo cost more than the net itself.
+ */
+export function landmarkMosaic(img: RgbImage, crops: readonly LandmarkCrop[]): Mosaic {
+  const W = img.width, H = img.height;
+  let dx = 1, height = 1;
+  const tiles = crops.map((c): Tile => {
+    const xs: number[] = [], ys: number[] = [];
+    for (const [u, v] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) { const [x, y] = cropToPhoto(c, u, v); xs.push(x); ys.push(y); }
+    const clip = (v: number, max: number) => Math.min(Math.max(v, 0), max);
+    // 2 px beyond the square: bilinear taps of its outermost samples.
+    const x0 = clip(Math.floor(Math.min(...xs)) - 2, W), x1 = clip(Math.ceil(Math.max(...xs)) + 2, W);
+    const y0 = clip(Math.floor(Math.min(...ys)) - 2, H), y1 = clip(Math.ceil(Math.max(...ys)) + 2, H);
+    const t = { x0, y0, x1: Math.max(x0, x1), y1: Math.max(y0, y1), dx };
+    dx += t.x1 - t.x0 + 1;
+    height = Math.max(height, t.y1 - t.y0);
+    return t;
+  });
+  const width = dx, data = new Uint8Array(width * height * 3);
+  for (const t of tiles) {
+    for (let y = t.y0; y < t.y1; y++) data.set(img.data.subarray((y * W + t.x0) * 3, (y * W + t.x1) * 3), ((y - t.y0) * width + t.dx) * 3);
+  }
+  return { data, width, height, tiles };
+}
+
+/**
+ * The crops' sampling grid into the mosaic, side by side: [1, S·112, n·S·112, 2],
+ * align_corners=False. Samples more than half a pixel off their tile lie outside the photo: they
+ * are sent outside the mosaic (zeros, as GridSample pads the photo).
+ */
+export function landmarkGrid(crops: readonly LandmarkCrop[], m: Mosaic): Float32Array {
   const M = LANDMARK_INPUT * SUPERSAMPLE, n = crops.length;
   const grid = new Float32Array(M * n * M * 2);
   crops.forEach((c, i) => {
+    const t = m.tiles[i]!;
+    // cropToPhoto, unrolled: mosaic point = origin + a·eu + b·ev.
+    const [x0, y0] = cropToPhoto(c, 0, 0), [x1, y1] = cropToPhoto(c, 1, 0), [x2, y2] = cropToPhoto(c, 0, 1);
+    const ox = x0 - t.x0 + t.dx, oy = y0 - t.y0, ux = x1 - x0, uy = y1 - y0, vx = x2 - x0, vy = y2 - y0;
+    // Beyond half a pixel off the tile both bilinear taps are outside it (zero in the photo too).
+    const lo = t.dx - 0.5, hi = t.dx + t.x1 - t.x0 + 0.5, bottom = t.y1 - t.y0 + 0.5;
+    const sx = 2 / m.width, sy = 2 / m.height;
     for (let v = 0; v < M; v++) {
       let o = (v * n * M + i * M) * 2;
+      const b = (v + 0.5) / M;
       for (let u = 0; u < M; u++, o += 2) {
-        const [x, y] = cropToPhoto(c, (u + 0.5) / M, (v + 0.5) / M);
-        grid[o] = (x / width) * 2 - 1;
-        grid[o + 1] = (y / height) * 2 - 1;
+        const a = (u + 0.5) / M;
+        const x = ox + a * ux + b * vx, y = oy + a * uy + b * vy;
+        const inside = x >= lo && x <= hi && y >= -0.5 && y <= bottom;
+        grid[o] = inside ? x * sx - 1 : -3;
+        grid[o + 1] = inside ? y * sy - 1 : -3;
       }
     }
   });
@@ -110,11 +156,11 @@ export class LandmarkNet {
     return (await this.net.run({ input: { data: input, shape: [n, N, N, 3] } })).landmarks!.data as Float32Array;
   }
 
-  /** The net's inputs for crops of a photo, [n,112,112,3]. */
-  async inputs(img: RgbImage, crops: readonly LandmarkCrop[]): Promise<Float32Array> {
+  /** The net's inputs for crops of a photo, [n,112,112,3] (sampled from `m`, by default the crops' mosaic). */
+  async inputs(img: RgbImage, crops: readonly LandmarkCrop[], m = landmarkMosaic(img, crops)): Promise<Float32Array> {
     const M = LANDMARK_INPUT * SUPERSAMPLE;
-    const grid = landmarkGrid(crops, img.width, img.height);
-    const res = await this.crop.run({ photo: { data: img.data, shape: [1, img.height, img.width, 3] }, grid: { data: grid, shape: [1, M, crops.length * M, 2] } });
+    const grid = landmarkGrid(crops, m);
+    const res = await this.crop.run({ photo: { data: m.data, shape: [1, m.height, m.width, 3] }, grid: { data: grid, shape: [1, M, crops.length * M, 2] } });
     return res.input!.data as Float32Array;
   }
 

@@ -135,6 +135,22 @@ test('face-api 68-point net: shards, ONNX conversion, mouth corners on the sampl
       for (let i = 0; i < 136; i++) assert.ok(Math.abs(batched[136 + i]! - alone[i]!) < 1e-5);
     });
 
+    await t.test('the mosaic of face tiles samples what the whole photo would (faces over the edge, tilted)', async () => {
+      const img = await readImage(GRACE);
+      const [face] = await det.detect(img);
+      const crops = [cropFor(face!), { cx: 20, cy: 580, side: 150, angle: 0.6 }, { ...cropFor(face!), angle: -0.8 }, { cx: -500, cy: 10, side: 50, angle: 0 }];
+      const whole = { data: img.data, width: img.width + 1, height: img.height + 1, tiles: crops.map(() => ({ x0: 0, y0: 0, x1: img.width, y1: img.height, dx: 0 })) };
+      // The whole photo as one tile (a zero column and row beyond it): today's GridSample from the photo.
+      const padded = new Uint8Array((img.width + 1) * (img.height + 1) * 3);
+      for (let y = 0; y < img.height; y++) padded.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), y * (img.width + 1) * 3);
+      const want = await net.inputs(img, crops, { ...whole, data: padded });
+      const got = await net.inputs(img, crops);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+      assert.ok(worst < 0.01, `mosaic vs whole photo: ${worst} (of 0..255)`);
+      assert.ok(got.subarray(3 * 112 * 112 * 3).every((v) => v === 0), 'a crop wholly outside the photo is black');
+    });
+
     const ref = new Map<string, DetectedFace>();
     await t.test('samples: the corners lie left and right of the mouth centre, on the mouth', async () => {
       for (const file of [ASTRONAUT, GRACE]) {

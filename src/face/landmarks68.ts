@@ -14,7 +14,7 @@ const SUPERSAMPLE = 2;
 
 /**
  * Crop square side ÷ BlazeFace box side, and the crop centre's shift along the face's down axis
- * (÷ box side; BlazeFace's box ends above the chin). On the rotated and scaled samples the net's
+ * (÷ box side). On the rotated and scaled samples the net's
  * points are steadiest at 1.15 (docs/in-the-wild.md: worst 0.072 eye distances, 0.133 at 1.0,
  * 0.087 at 1.3); the shift was not tuned.
  */

@@ -155,7 +155,8 @@ export function pasteRegion(al: Alignment, width: number, height: number, extent
 /**
  * grid_sample grid (flattened [P,2]) sampling canvas logits at the pixel centres of `region` that
  * the canvas covers (all of them with the tanh warp; inside the crop square without it), in
- * canvas-normalised coordinates, with each point's photo pixel index (y·width + x).
+ * canvas-normalised coordinates clamped to the outermost pixel centres, with each point's photo
+ * pixel index (y·width + x).
  */
 export function pasteGrid(al: Alignment, region: Region, width: number): { grid: Float32Array; pixels: Int32Array } {
   const R = al.size, m = al.toCanvas;
@@ -173,8 +174,10 @@ export function pasteGrid(al: Alignment, region: Region, width: number): { grid:
       const cx = squash(((m.a * px + m.b * py + m.tx) / R) * 2 - 1, al.warp) + shift;
       const cy = squash(((-m.b * px + m.a * py + m.ty) / R) * 2 - 1, al.warp) + shift;
       if (al.warp > 0 || (Math.abs(cx) <= limit && Math.abs(cy) <= limit)) {
-        grid[2 * k] = cx;
-        grid[2 * k + 1] = cy;
+        // Clamped to the outer pixel centres: grid_sample's border padding, which the paste graph
+        // gets from the (5× faster in ORT) zeros mode this way.
+        grid[2 * k] = Math.min(limit, Math.max(-limit, cx));
+        grid[2 * k + 1] = Math.min(limit, Math.max(-limit, cy));
         pixels[k++] = (region.y0 + y) * width + region.x0 + x;
       }
     }

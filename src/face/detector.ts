@@ -93,9 +93,8 @@ export class FaceDetector {
     const cands: Candidate[] = [];
     const run = async (input: Float32Array, w: Window) => {
       const res = await this.model.run({ 'input:0': { data: input, shape: [1, w.h, w.w, 3] } });
-      const raw = decodeBlazeFace(res['Identity:0']!.data as Float32Array, res['Identity_1:0']!.data as Float32Array,
+      return decodeBlazeFace(res['Identity:0']!.data as Float32Array, res['Identity_1:0']!.data as Float32Array,
         res['Identity_2:0']!.data as Float32Array, res['Identity_3:0']!.data as Float32Array, threshold, w.w, w.h);
-      return raw;
     };
     for (const side of sides) {
       const s = S / side; // photo → level

@@ -186,7 +186,7 @@ async function process(photo: RgbImage, blob: () => Promise<Blob>): Promise<void
       st.labels = r.labels;
       st.faces = r.faces ?? null;
       st.owner = r.owner ?? null;
-      how = `in the browser with ONNX Runtime Web (${parser.provider}, ${parser.modelId}; inference ${r.inferenceMs.toFixed(0)} ms)`;
+      how = `in the browser with ONNX Runtime Web (${parser.backend}, ${parser.modelId}; inference ${r.inferenceMs.toFixed(0)} ms)`;
     }
     renderLegend();
     render();

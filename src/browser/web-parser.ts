@@ -1,7 +1,7 @@
 // The parse API in the browser: ONNX Runtime Web (WebGPU where the browser has it, WASM
 // otherwise) running either an exported .onnx or a graph built here from a model_299.pt with the
 // pure-TypeScript checkpoint reader and graph builder. Pre/post-processing is the Node code.
-import * as ort from 'onnxruntime-web/webgpu';
+import type { InferenceSession } from 'onnxruntime-web/wasm';
 import onnxProto from 'onnx-proto';
 import { buildOnnxGraph } from '../engine/onnx/build.js';
 import { segfaceGraphInfo } from '../api/graph-info.js';
@@ -17,6 +17,9 @@ import { LandmarkNet } from '../face/landmarks68.js';
 import { FacePaster } from '../face/paste.js';
 import { parseFaces, type CanvasModel } from '../face/parse-faces.js';
 import { webRuntime } from './web-runtime.js';
+import { ortWasm, ortWebGpu, type Ort } from './ort-web.js';
+
+export { configureOrt } from './ort-web.js';
 
 export type Provider = 'webgpu' | 'wasm';
 
@@ -34,14 +37,6 @@ export interface WebParse {
   /** With detection: the faces, and 1 + the index of the face owning each pixel (0: none). */
   faces?: WebFace[];
   owner?: Uint8Array;
-}
-
-/** Where ONNX Runtime Web fetches its wasm files (served by `segface serve` from node_modules). */
-export function configureOrt(wasmPaths = '/ort/'): void {
-  ort.env.wasm.wasmPaths = wasmPaths;
-  // Threads need cross-origin isolation (the server sends COOP/COEP); one thread otherwise.
-  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-  ort.env.wasm.numThreads = isolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 }
 
 async function hasWebGpu(): Promise<boolean> {
@@ -72,10 +67,12 @@ export class WebParser {
   private landmarks?: Promise<LandmarkNet>;
   private paster?: FacePaster;
 
-  private constructor(private readonly session: ort.InferenceSession, readonly info: GraphInfo, readonly provider: Provider) {
+  private constructor(private readonly ort: Ort, private readonly session: InferenceSession, readonly info: GraphInfo, readonly provider: Provider) {
     this.classes = classesOf(info.head);
   }
 
+  /** 'webgpu', or 'wasm, N threads' (the threads ONNX Runtime Web was started with). */
+  get backend(): string { return this.provider === 'wasm' ? `wasm, ${this.ort.env.wasm.numThreads ?? 1} thread${this.ort.env.wasm.numThreads === 1 ? '' : 's'}` : this.provider; }
   get resolution(): number { return this.info.resolution; }
   get modelId(): string { return this.info.modelId; }
 
@@ -84,14 +81,15 @@ export class WebParser {
     const info = { ...graphInfo(bytes, name), ...known };
     if (prefer !== 'wasm' && await hasWebGpu()) {
       try {
-        const s = await ort.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
-        return new WebParser(s, info, 'webgpu');
+        const gpu = await ortWebGpu();
+        const s = await gpu.InferenceSession.create(bytes, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+        return new WebParser(gpu as unknown as Ort, s, info, 'webgpu');
       } catch (e) {
         console.warn(`WebGPU unavailable for this model (${(e as Error).message}); using WASM`);
       }
     }
-    const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-    return new WebParser(s, info, 'wasm');
+    const s = await ortWasm.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    return new WebParser(ortWasm, s, info, 'wasm');
   }
 
   /** A `model_299.pt`: read in the page, matched to its SegFace, built into a graph here. */
@@ -107,7 +105,7 @@ export class WebParser {
       resolution: this.resolution, numClasses: this.classes.length, head: this.info.head,
       run: async (batch: Float32Array, n: number) => {
         const r = this.resolution;
-        const res = await this.session.run({ [this.session.inputNames[0]!]: new ort.Tensor('float32', batch, [n, 3, r, r]) });
+        const res = await this.session.run({ [this.session.inputNames[0]!]: new this.ort.Tensor('float32', batch, [n, 3, r, r]) });
         const out = res[this.session.outputNames[0]!]!;
         const logits = (await out.getData()) as Float32Array;
         const [, , h, w] = out.dims.map(Number) as [number, number, number, number];
@@ -141,7 +139,7 @@ export class WebParser {
     const input = new Float32Array(3 * r * r);
     preprocessInto(img, r, input, 0); // [1,3,R,R]
     const t0 = performance.now();
-    const feeds = { [this.session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, r, r]) };
+    const feeds = { [this.session.inputNames[0]!]: new this.ort.Tensor('float32', input, [1, 3, r, r]) };
     const res = await this.session.run(feeds);
     const out = res[this.session.outputNames[0]!]!;
     // A copy: the tensor's memory (WASM heap or GPU download) is released below.

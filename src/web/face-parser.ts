@@ -14,7 +14,11 @@ export type ModelSource = string | URL | Uint8Array | ArrayBuffer | Blob;
 export interface WebParserOptions {
   /** 'auto' (default): WebGPU when an adapter is there, else WASM. */
   provider?: Provider | 'auto';
-  /** Where ONNX Runtime Web fetches its ort-wasm-* files (default: its own default). */
+  /**
+   * Where ONNX Runtime Web fetches its ort-wasm-* files (default: its own default). WASM runs the
+   * plain threaded SIMD build (ort-wasm-simd-threaded.wasm), with up to 4 threads when the page is
+   * cross-origin isolated (served with COOP `same-origin` and COEP `require-corp`), else 1.
+   */
   wasmPaths?: string;
   /** Input size for a .pt checkpoint that is not a registry id (default 512). */
   resolution?: number;
@@ -55,7 +59,7 @@ export class FaceParser {
   private constructor(private parser: WebParser | null, private readonly maxPixels: number) {}
 
   static async load(model: ModelSource, opts: WebParserOptions = {}): Promise<FaceParser> {
-    if (opts.wasmPaths) configureOrt(opts.wasmPaths);
+    configureOrt(opts.wasmPaths);
     const { bytes, name, resolution } = await modelBytes(model, opts.hubEndpoint ?? 'https://huggingface.co');
     const prefer = opts.provider ?? 'auto';
     const p = isZip(bytes) ? await WebParser.fromCheckpoint(bytes, name, opts.resolution ?? resolution ?? 512, prefer) : await WebParser.fromOnnx(bytes, name, prefer);

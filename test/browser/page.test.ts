@@ -144,12 +144,19 @@ describe('web page in headless Chromium', () => {
   });
 
   test('browser mode: ONNX Runtime Web runs the server\'s graph and a dropped-in model_299.pt', async () => {
+    const ortFiles = new Set<string>();
+    page.on('request', (r) => { const m = /\/ort\/([^?]+)/.exec(r.url()); if (m) ortFiles.add(m[1]!); });
     await page.goto(`${base}/`);
     await page.waitForSelector('body[data-ready="1"]');
     await page.check('input[name=where][value=browser]');
     await page.setInputFiles('#photo', PHOTO);
     await waitDone();
-    assert.match((await page.textContent('#status'))!, /in the browser with ONNX Runtime Web \(wasm/);
+    assert.match((await page.textContent('#status'))!, /in the browser with ONNX Runtime Web \(wasm, \d+ threads?,/);
+    // Cross-origin isolated, so threads are possible; the plain threaded SIMD build, not asyncify.
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    if (cores > 1) assert.match((await page.textContent('#status'))!, /\(wasm, [2-4] threads,/);
+    assert.deepEqual([...ortFiles].sort(), ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']);
     assert.equal(await page.$$eval('#faces li[data-face]', (lis) => lis.length), 1, 'the face is found in the browser too');
     const l = await labelsOf(await downloadLabels());
     let same = 0;

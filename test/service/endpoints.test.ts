@@ -142,10 +142,19 @@ describe('segface service', () => {
     assert.equal(js.statusCode, 200);
     assert.match(js.headers['content-type'] as string, /javascript/);
     assert.ok(js.body.length > 50_000);
-    const wasm = await app.inject({ method: 'GET', url: '/ort/ort-wasm-simd-threaded.asyncify.wasm' });
-    assert.equal(wasm.statusCode, 200);
-    assert.equal(wasm.headers['content-type'], 'application/wasm');
-    assert.deepEqual([...wasm.rawPayload.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d]);
+    // Threads (SharedArrayBuffer) need the page cross-origin isolated: COOP and COEP.
+    assert.equal(page.headers['cross-origin-embedder-policy'], 'require-corp');
+    // WASM runs the plain threaded build; the asyncify one is the WebGPU EP's.
+    for (const file of ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.asyncify.wasm']) {
+      const wasm = await app.inject({ method: 'GET', url: `/ort/${file}` });
+      assert.equal(wasm.statusCode, 200, file);
+      assert.equal(wasm.headers['content-type'], 'application/wasm');
+      assert.equal(wasm.headers['cross-origin-embedder-policy'], 'require-corp');
+      assert.deepEqual([...wasm.rawPayload.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d]);
+    }
+    const glue = await app.inject({ method: 'GET', url: '/ort/ort-wasm-simd-threaded.mjs' });
+    assert.equal(glue.statusCode, 200);
+    assert.match(glue.headers['content-type'] as string, /javascript/);
     for (const url of ['/ort/..%2Fpackage.json', '/ort/ort.min.js', '/ort/evil.wasm']) {
       assert.equal((await app.inject({ method: 'GET', url })).statusCode, 404, url);
     }

@@ -11,6 +11,7 @@ import type { PyValue } from './py-values.js';
 import { readCentralDirectory, type CentralRecord } from './zip.js';
 import { crc32Node } from './crc32-node.js';
 import { Worker } from 'node:worker_threads';
+import { availableParallelism, loadavg } from 'node:os';
 
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
@@ -81,6 +82,9 @@ const WORKER_MIN_BYTES = 64 << 20;
  * readZip sums everything itself.
  */
 function startCrcWorker(path: string, minBytes: number): { wait(): Map<string, number> | undefined } | undefined {
+  // The worker reads the file a second time (from the page cache): that is only cheaper than
+  // summing here when a core is idle to do it, so a busy machine sums on this thread.
+  if (minBytes > 0 && availableParallelism() - loadavg()[0] < 1) return undefined;
   const records = centralRecords(path, minBytes);
   if (!records || records.size < minBytes) return undefined;
   const list = records.list.filter((r) => r.method === 0 && r.csize === r.usize).map(({ local, csize }) => ({ local, csize }));
@@ -144,6 +148,7 @@ function centralRecords(path: string, minBytes: number): { list: CentralRecord[]
 }
 
 /** Read a `torch.save` checkpoint file (see readCheckpoint), CRC-checked. Messages name `path`. */
+/** `crcWorkerMinBytes` (tests): the size from which the worker sums, 0 for always, even on a busy machine. */
 export function readCheckpointFile(path: string, opts: { verify?: boolean; crcWorkerMinBytes?: number } = {}): PyValue {
   if (opts.verify === false) return readCheckpoint(readFileBytes(path), path, { crc32: false });
   const pending = startCrcWorker(path, opts.crcWorkerMinBytes ?? WORKER_MIN_BYTES);

@@ -5,7 +5,9 @@ import type { GraphBuilder } from '../graph.js';
 import { OnnxOps } from '../ops.js';
 import { convTransposeAsShuffle } from './conv-transpose.js';
 import { foldFusion } from './fusion.js';
+import { layerNormUnfused } from './layer-norm-2d.js';
 import { foldPeIntoBias } from './pe-bias.js';
+import { upscalerInTokens } from './upscaler.js';
 import { GraphView } from './view.js';
 
 export interface RewriteNote {
@@ -31,7 +33,10 @@ export interface RewriteOptions {
 }
 
 type Pass = (view: GraphView, ops: OnnxOps, notes: RewriteNote[], opts: RewriteOptions) => void;
-export const REWRITES: readonly [string, Pass][] = [['fusion', foldFusion], ['pe-bias', foldPeIntoBias], ['conv-transpose', convTransposeAsShuffle]];
+export const REWRITES: readonly [string, Pass][] = [
+  ['fusion', foldFusion], ['pe-bias', foldPeIntoBias], ['upscaler', upscalerInTokens], ['ln-2d', layerNormUnfused],
+  ['conv-transpose', convTransposeAsShuffle],
+];
 
 /** Runs every pass over `graph` in place (each on a fresh view of the previous one's result). */
 export function rewriteForInference(graph: GraphBuilder, opts: RewriteOptions = {}): RewriteNote[] {

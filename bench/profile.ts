@@ -14,9 +14,10 @@ import { BENCH_DIR, flag, has, median, printTable, runMain, sharedWeights } from
 import { rewrittenFlops, segfaceFlops } from './flops.js';
 
 async function ablation(net: SegFace, sd: StateDict, model: string, res: number, threads: number, runs: number): Promise<void> {
-  // conv-transpose is off by default and has nothing left to match once `upscaler` ran.
+  // conv-transpose and token-gather are off by default (conv-transpose has nothing left to match
+  // once `upscaler` ran).
   const variants: [string, RewriteOptions | false][] = [['as written', false], ['default', {}],
-    ...REWRITES.filter(([name]) => name !== 'conv-transpose').map(([name]): [string, RewriteOptions] => [`default but ${name}`, { skip: [name] }]),
+    ...REWRITES.filter(([name]) => name !== 'conv-transpose' && name !== 'token-gather').map(([name]): [string, RewriteOptions] => [`default but ${name}`, { skip: [name] }]),
     ['default but upscaler, + conv-transpose', { skip: ['upscaler'], convTransposeAsShuffle: true }]];
   const rng = new Rng(1);
   const x = new ort.Tensor('float32', new Float32Array(3 * res * res).map(() => rng.normal()), [1, 3, res, res]);

@@ -18,7 +18,17 @@ export interface SessionOptions {
    * without making runs faster.
    */
   memPattern?: boolean;
+  /**
+   * Whether ORT's intra-op workers spin while waiting for work (ORT's default; ours: off, unless
+   * SEGFACE_ORT_SPIN=1). On this shared 2-vCPU machine spinning workers took the cores the other
+   * thread needed: MobileNet 512 1137 → 1053 ms and Swin-B 512 10.8 → 9.0 s per image with it off
+   * (2 threads, load ≈ 7; docs/rewrites.md). The same reasoning as OMP_WAIT_POLICY=PASSIVE for
+   * libtorch. Numerics are unaffected.
+   */
+  spinning?: boolean;
 }
+
+const spinDefault = (): boolean => process.env.SEGFACE_ORT_SPIN === '1';
 
 /** An opaque loaded model. */
 export interface OnnxSession {
@@ -58,6 +68,7 @@ export async function createSession(bytes: Uint8Array, opts: SessionOptions = {}
       executionProviders: opts.executionProviders ?? ['cpu'],
       logSeverityLevel: opts.logSeverityLevel ?? 3,
       enableMemPattern: opts.memPattern ?? false,
+      ...((opts.spinning ?? spinDefault()) ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
       ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     });
   } catch (e) {

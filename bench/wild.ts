@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { FaceParser } from '../src/api/face-parser.js';
 import { loadSegmenter } from '../src/api/load-model.js';
 import type { RgbImage } from '../src/image/read.js';
+import { LandmarkNet } from '../src/face/landmarks68.js';
+import { landmarks68Bytes } from '../src/face/landmarks68-weights.js';
+import { nodeRuntime } from '../src/face/node-runtime.js';
 import { flag, fmt, median, printTable, runMain, sharedWeights, timeRuns } from './common.js';
 
 const ASSETS = join(import.meta.dirname, '..', '..', '.assets');
@@ -56,6 +59,15 @@ async function main(): Promise<void> {
       [[med('detect'), med('align'), med('paste'), overhead, med('infer'), modelS * 1000, overhead / (modelS * 1000)]]);
     // > 1 means within the budget: the pipeline may add 20 % of the model's time per face.
     console.log(`ratio wild: ${((0.2 * modelS * 1000) / overhead).toFixed(3)} (pipeline adds ${((100 * overhead) / (modelS * 1000)).toFixed(1)} % of the model's time per face; target <= 20 %)`);
+    // The 68-point landmark net's share of `detect` (one crop run + one net run for all faces).
+    const net = await LandmarkNet.open(nodeRuntime({ threads }), await landmarks68Bytes());
+    try {
+      const found = (await parser.parseImages([img], [], { detect: true }))[0]!.faces!.map((f) => ({ box: [...f.box] as [number, number, number, number], score: f.score, landmarks: f.landmarks.map((p) => [p[0], p[1]] as [number, number]), angle: f.angle }));
+      const lmMs = median(await timeRuns(() => net.refine(img, found), runs + 2, 2)) * 1000;
+      console.log(`68-point landmarks: ${fmt(lmMs / found.length)} ms per face (${found.length} faces in one batch; part of detect)`);
+    } finally {
+      await net.dispose();
+    }
     if (faces !== 5) console.log(`note: ${faces} of the 5 faces found (${fmt(faces)})`);
   } finally {
     await parser.dispose();

@@ -3,7 +3,7 @@
 #   - apt: libtorch-dev (the optional training engine), libgloo-dev + python3-torch (distributed
 #     training: c10d's Gloo headers, torchrun), build tools, Chromium (browser test)
 #   - npm: dependencies (onnxruntime-node without its GPU download), TypeScript build, page bundle,
-#     the face detector's weights copied into dist/detector/
+#     the face detector's weights copied and the 68-point landmark net converted into dist/detector/
 #   - the native libtorch addon (skipped with a note if libtorch is unavailable)
 #   - public-domain face photos from Debian packages into .assets/
 set -euo pipefail

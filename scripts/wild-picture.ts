@@ -1,5 +1,6 @@
 // Draws docs/in-the-wild.jpg for the README: a group photo composed from the two public-domain
-// samples (NASA's astronaut, Grace Hopper), the faces BlazeFace finds with their five landmarks,
+// samples (NASA's astronaut, Grace Hopper), the faces BlazeFace finds with their five landmarks
+// (from the 68-point landmark net),
 // and each face's aligned crop as the CelebAMask-HQ models see it (geometry only: no model runs).
 //   node dist/scripts/wild-picture.js [out.jpg]
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ import { FaceDetector } from '../src/face/detector.js';
 import { nodeRuntime } from '../src/face/node-runtime.js';
 import { FacePaster } from '../src/face/paste.js';
 import { blazeFaceBytes } from '../src/face/weights.js';
+import { LandmarkNet } from '../src/face/landmarks68.js';
+import { landmarks68Bytes } from '../src/face/landmarks68-weights.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../src/image/preprocess.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -31,8 +34,9 @@ const photo = { data: new Uint8Array(data), width: W, height: H, name: 'group' }
 
 const rt = nodeRuntime({ threads: 2 });
 const det = await FaceDetector.open(rt, await blazeFaceBytes());
-const faces = await det.detect(photo);
-await det.dispose();
+const net = await LandmarkNet.open(rt, await landmarks68Bytes());
+const faces = await net.refine(photo, await det.detect(photo));
+await Promise.all([det.dispose(), net.dispose()]);
 const aligns = faces.map((f) => celebAlignment(f.landmarks as unknown as Landmarks5, R));
 const paster = new FacePaster(rt, R);
 const crops = await paster.crops(photo, aligns);

@@ -181,7 +181,7 @@ async function process(photo: RgbImage, blob: () => Promise<Blob>): Promise<void
       setStatus('busy', 'Loading the model in the browser…');
       const parser = await browserParser();
       setStatus('busy', `Parsing in the browser (${parser.provider})…`);
-      const r = await parser.parse(photo, detectOn() ? { detectorBytes: detectorBytes } : {});
+      const r = await parser.parse(photo, detectOn() ? { detectorBytes, landmarkBytes } : {});
       st.classes = parser.classes;
       st.labels = r.labels;
       st.faces = r.faces ?? null;
@@ -202,6 +202,12 @@ async function process(photo: RgbImage, blob: () => Promise<Blob>): Promise<void
 async function detectorBytes(): Promise<Uint8Array> {
   const r = await fetch('/blazeface.onnx');
   if (!r.ok) throw new Error('the server offers no face detector (/blazeface.onnx); untick "find faces"');
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+async function landmarkBytes(): Promise<Uint8Array> {
+  const r = await fetch('/face_landmark_68.onnx');
+  if (!r.ok) throw new Error('the server offers no face landmark net (/face_landmark_68.onnx); untick "find faces"');
   return new Uint8Array(await r.arrayBuffer());
 }
 

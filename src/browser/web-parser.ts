@@ -13,6 +13,7 @@ import { readCheckpoint, stateDictFromCheckpoint } from '../io/checkpoint.js';
 import { classTable, type ClassInfo, type HeadKind } from '../model/classes.js';
 import { fromCheckpoint } from '../model/from-checkpoint.js';
 import { FaceDetector } from '../face/detector.js';
+import { LandmarkNet } from '../face/landmarks68.js';
 import { FacePaster } from '../face/paste.js';
 import { parseFaces, type CanvasModel } from '../face/parse-faces.js';
 import { webRuntime } from './web-runtime.js';
@@ -68,6 +69,7 @@ function graphInfo(bytes: Uint8Array, name: string): GraphInfo {
 export class WebParser {
   readonly classes: WebClass[];
   private detector?: Promise<FaceDetector>;
+  private landmarks?: Promise<LandmarkNet>;
   private paster?: FacePaster;
 
   private constructor(private readonly session: ort.InferenceSession, readonly info: GraphInfo, readonly provider: Provider) {
@@ -116,15 +118,21 @@ export class WebParser {
 
   /**
    * One photo → class ids at its own size. With `detectorBytes` (BlazeFace-256), every face is
-   * found, aligned as the model was trained and pasted back, as `segface parse` does.
+   * found, aligned as the model was trained and pasted back, as `segface parse` does; with
+   * `landmarkBytes` (face_landmark_68.onnx) too, its five points come from the 68-point net.
    */
-  async parse(img: RgbImage, opts: { detectorBytes?: () => Promise<Uint8Array>; minFace?: number; threshold?: number } = {}): Promise<WebParse> {
+  async parse(img: RgbImage, opts: { detectorBytes?: () => Promise<Uint8Array>; landmarkBytes?: () => Promise<Uint8Array>; minFace?: number; threshold?: number } = {}): Promise<WebParse> {
     if (opts.detectorBytes) {
-      const load = opts.detectorBytes;
+      const load = opts.detectorBytes, loadLandmarks = opts.landmarkBytes;
       this.detector ??= load().then((b) => FaceDetector.open(webRuntime, b));
       this.detector.catch(() => { this.detector = undefined; });
+      if (loadLandmarks) {
+        this.landmarks ??= loadLandmarks().then((b) => LandmarkNet.open(webRuntime, b));
+        this.landmarks.catch(() => { this.landmarks = undefined; });
+      }
       const t0 = performance.now();
-      const faces = await (await this.detector).detect(img, { minFace: opts.minFace, threshold: opts.threshold });
+      const found = await (await this.detector).detect(img, { minFace: opts.minFace, threshold: opts.threshold });
+      const faces = this.landmarks ? await (await this.landmarks).refine(img, found) : found;
       this.paster ??= new FacePaster(webRuntime, this.resolution);
       const r = await parseFaces(img, faces, this.canvasModel(), this.paster);
       return { labels: r.labels, owner: r.owner, faces, width: img.width, height: img.height, inferenceMs: performance.now() - t0 };
@@ -146,8 +154,9 @@ export class WebParser {
   }
 
   async dispose(): Promise<void> {
-    const d = this.detector;
+    const d = this.detector, l = this.landmarks;
     this.detector = undefined;
-    await Promise.all([this.session.release(), d?.then((x) => x.dispose()).catch(() => undefined), this.paster?.dispose()]);
+    this.landmarks = undefined;
+    await Promise.all([this.session.release(), d?.then((x) => x.dispose()).catch(() => undefined), l?.then((x) => x.dispose()).catch(() => undefined), this.paster?.dispose()]);
   }
 }

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { blazeFacePath } from '../face/weights.js';
+import { landmarks68Bytes } from '../face/landmarks68-weights.js';
 
 export interface WebAssets {
   html: string;
@@ -58,6 +59,13 @@ export function registerWebRoutes(app: FastifyInstance, web: WebAssets): void {
     let path: string;
     try { path = blazeFacePath(); } catch (e) { return reply.code(404).send({ error: (e as Error).message, statusCode: 404 }); }
     return reply.type('application/octet-stream').header('cache-control', 'max-age=86400').send(createReadStream(path));
+  });
+
+  // The 68-point landmark net (dist/detector/, or converted from node_modules in the repository).
+  app.get('/face_landmark_68.onnx', async (_req, reply) => {
+    let bytes: Uint8Array;
+    try { bytes = await landmarks68Bytes(); } catch (e) { return reply.code(404).send({ error: (e as Error).message, statusCode: 404 }); }
+    return reply.type('application/octet-stream').header('cache-control', 'max-age=86400').send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   });
 
   let model: Promise<Uint8Array> | undefined;

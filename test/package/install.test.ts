@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BLAZEFACE_PACKAGE, shipBlazeFace } from '../../src/face/weights.js';
+import { FACE_API_PACKAGE, shipLandmarks68 } from '../../src/face/landmarks68-weights.js';
 import { buildWebBundle, prebuiltBundle } from '../../src/service/web-bundle.js';
 import { ASTRONAUT, FIXTURE_CHECKPOINT, REPO_ROOT } from '../parse/helpers.js';
 
@@ -18,6 +19,7 @@ let tmp: string;
 let app: string;
 let tgz: string;
 let detectorBytes: number;
+let landmarkBytes: number;
 let env: NodeJS.ProcessEnv;
 let server: ChildProcess | undefined;
 
@@ -38,6 +40,8 @@ test('npm pack ships the built code, the page bundle and the detector weights, n
   if (!existsSync(prebuiltBundle())) await buildWebBundle({ outFile: prebuiltBundle() });
   const [model] = await shipBlazeFace(); // what prepack's build:detector does (a 0.6 MB copy)
   detectorBytes = statSync(model!).size;
+  const [net] = await shipLandmarks68(); // and its 68-point landmark net, converted to ONNX
+  landmarkBytes = statSync(net!).size;
   // --ignore-scripts: the suite has just compiled dist/ (prepack would run tsc again).
   const r = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], REPO_ROOT);
   assert.equal(r.status, 0, r.stderr);
@@ -46,10 +50,11 @@ test('npm pack ships the built code, the page bundle and the detector weights, n
   tgz = join(tmp, info!.filename);
   const paths = info!.files.map((f) => f.path);
   for (const p of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/web/app.js', 'dist/src/web/index.js', 'dist/src/web/index.d.ts', 'native/binding.gyp',
-    'dist/detector/face_detection_back_256x256_barracuda.onnx', 'dist/detector/LICENSE', 'dist/detector/NOTICE']) {
+    'dist/detector/face_detection_back_256x256_barracuda.onnx', 'dist/detector/LICENSE', 'dist/detector/NOTICE',
+    'dist/detector/face_landmark_68.onnx', 'dist/detector/LICENSE.face-api', 'dist/detector/NOTICE.face-api']) {
     assert.ok(paths.includes(p), `${p} is in the package`);
   }
-  const stray = paths.filter((p) => !/^(package\.json|README\.md|dist\/src\/.*\.(js|d\.ts)|dist\/web\/app\.js|dist\/detector\/(face_detection_back_256x256_barracuda\.onnx|LICENSE|NOTICE)|native\/(binding\.gyp|detect\.js|src\/.*))$/.test(p));
+  const stray = paths.filter((p) => !/^(package\.json|README\.md|dist\/src\/.*\.(js|d\.ts)|dist\/web\/app\.js|dist\/detector\/(face_detection_back_256x256_barracuda\.onnx|face_landmark_68\.onnx|(LICENSE|NOTICE)(\.face-api)?)|native\/(binding\.gyp|detect\.js|src\/.*))$/.test(p));
   assert.deepEqual(stray, [], 'only the whitelist');
   console.log(`package: ${(info!.size / 1024).toFixed(0)} KiB packed, ${(info!.unpackedSize / 1048576).toFixed(1)} MiB unpacked, ${paths.length} files`);
   assert.ok(info!.size < 2 * 1048576, `tarball ${info!.size} bytes`);
@@ -64,7 +69,7 @@ test('npm install of the tarball: CLI, serve page, library and web entry work', 
   console.log(`npm install: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   assert.doesNotMatch(inst.stderr, /EBADENGINE|Unknown (project|user) config/, 'no engine or config warnings');
   const nm = join(app, 'node_modules');
-  for (const dev of ['onnxruntime-web', 'node-addon-api', 'esbuild', 'typescript', 'playwright-core', BLAZEFACE_PACKAGE, 'com.unity.barracuda']) {
+  for (const dev of ['onnxruntime-web', 'node-addon-api', 'esbuild', 'typescript', 'playwright-core', BLAZEFACE_PACKAGE, FACE_API_PACKAGE, 'com.unity.barracuda']) {
     assert.ok(!existsSync(join(nm, dev)), `${dev} is not installed for a Node user`);
   }
   const bin = join(nm, '.bin', 'segface');
@@ -116,6 +121,9 @@ test('npm install of the tarball: CLI, serve page, library and web entry work', 
   const detector = await fetch(`${address}/blazeface.onnx`); // the page's in-browser detection
   assert.equal(detector.status, 200);
   assert.equal((await detector.arrayBuffer()).byteLength, detectorBytes);
+  const net = await fetch(`${address}/face_landmark_68.onnx`); // and its landmark net
+  assert.equal(net.status, 200);
+  assert.equal((await net.arrayBuffer()).byteLength, landmarkBytes);
   const ort = await fetch(`${address}/ort/ort-wasm-simd-threaded.wasm`);
   assert.equal(ort.status, 404);
   assert.match(((await ort.json()) as { error: string }).error, /npm install onnxruntime-web/);

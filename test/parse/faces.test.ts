@@ -12,6 +12,7 @@ import { alignmentFor, type Landmarks5 } from '../../src/face/align.js';
 import { pasteRegion } from '../../src/face/geometry.js';
 import { createApp } from '../../src/service/app.js';
 import { blazeFacePath } from '../../src/face/weights.js';
+import { landmarks68Bytes } from '../../src/face/landmarks68-weights.js';
 import type { HubServer } from '../hub/hub-server.js';
 import { ASTRONAUT, GRACE, MODEL_ID, readGrey, segface, startFixtureHub } from './helpers.js';
 import { collage } from '../face/collage.js';
@@ -136,6 +137,9 @@ test('server: faces in the JSON answer, query parameters for the options', async
       const served = await withPage.inject({ method: 'GET', url: '/blazeface.onnx' });
       assert.equal(served.statusCode, 200);
       assert.equal(served.rawPayload.length, readFileSync(blazeFacePath()).length, 'the detector weights for in-browser detection');
+      const net = await withPage.inject({ method: 'GET', url: '/face_landmark_68.onnx' });
+      assert.equal(net.statusCode, 200);
+      assert.ok(net.rawPayload.equals(Buffer.from(await landmarks68Bytes())), 'the 68-point landmark net for in-browser detection');
     } finally {
       await withPage.close();
     }

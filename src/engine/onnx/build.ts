@@ -8,7 +8,7 @@ import { TRACE_BATCHES, makeBatchDynamic } from './dynamic-batch.js';
 import { rewriteForInference, type RewriteNote, type RewriteOptions } from './rewrite/index.js';
 
 /** Bump when a change to the builder changes the graphs it emits (invalidates the disk cache). */
-export const BUILDER_VERSION = 3;
+export const BUILDER_VERSION = 4;
 
 export interface ForwardModel {
   /** `inputs`: the graph's extra inputs (BuildOptions.extraInputs) by name, when it has any. */

@@ -36,7 +36,8 @@ export interface BuildOptions {
   dynamicBatch?: boolean;
   /**
    * Exact algebraic rewrites of float32 graphs (rewrite/: fusion and block-0 folding, PE
-   * projections as constants; ConvTranspose as Conv + DepthToSpace on request); default on.
+   * projections as constants, the upscaler in token layout, residual LayerNorms kept unfused;
+   * ConvTranspose as Conv + DepthToSpace and Swin's token chains as Gathers on request); default on.
    * false gives the graph exactly as the model is written.
    */
   rewrite?: boolean | RewriteOptions;

@@ -72,38 +72,23 @@ GraphHolder* unwrapGraph(const Napi::Value& v) {
   return ext.Data();
 }
 
-#endif
-
-Napi::Error noGraphs(Napi::Env env) {
-  return Napi::Error::New(env, "CUDA graphs are not compiled into this addon (it was built against a libtorch without CUDA, or without the CUDA headers)");
-}
-
 Napi::Value StreamEnter(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-#if defined(SEGFACE_CUDA_GRAPHS)
     enterSide(info[0].As<Napi::Number>().Int32Value());
     return Napi::Number::New(info.Env(), static_cast<double>(g_streams.size()));
-#else
-    throw noGraphs(info.Env());
-#endif
   });
 }
 
 Napi::Value StreamExit(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-#if defined(SEGFACE_CUDA_GRAPHS)
     exitSide();
     return Napi::Number::New(info.Env(), static_cast<double>(g_streams.size()));
-#else
-    throw noGraphs(info.Env());
-#endif
   });
 }
 
 // graphCaptureBegin(deviceIndex) → graph handle; the thread is on a side stream, capturing.
 Napi::Value GraphCaptureBegin(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-#if defined(SEGFACE_CUDA_GRAPHS)
     int device = info[0].As<Napi::Number>().Int32Value();
     auto* holder = new GraphHolder();
     enterSide(device);
@@ -118,9 +103,6 @@ Napi::Value GraphCaptureBegin(const Napi::CallbackInfo& info) {
     auto ext = Napi::External<GraphHolder>::New(info.Env(), holder, [](Napi::Env, GraphHolder* h) { delete h; });
     ext.TypeTag(&kGraphTag);
     return ext;
-#else
-    throw noGraphs(info.Env());
-#endif
   });
 }
 
@@ -128,7 +110,6 @@ Napi::Value GraphCaptureBegin(const Napi::CallbackInfo& info) {
 // reset, its memory pool released); either way the thread is back on its previous stream.
 Napi::Value GraphCaptureEnd(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-#if defined(SEGFACE_CUDA_GRAPHS)
     GraphHolder* h = unwrapGraph(info[0]);
     bool ok = info[1].ToBoolean().Value();
     if (!h->capturing) throw Napi::Error::New(info.Env(), "graphCaptureEnd: the graph is not capturing");
@@ -148,40 +129,43 @@ Napi::Value GraphCaptureEnd(const Napi::CallbackInfo& info) {
     }
     h->ready = true;
     return Napi::Boolean::New(info.Env(), true);
-#else
-    throw noGraphs(info.Env());
-#endif
   });
 }
 
 // Launches the captured work on the current stream: the static output is overwritten in place.
 Napi::Value GraphReplay(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-#if defined(SEGFACE_CUDA_GRAPHS)
     GraphHolder* h = unwrapGraph(info[0]);
     if (!h->ready) throw Napi::Error::New(info.Env(), "graphReplay: the graph was not captured (or was reset)");
     h->graph->replay();
     return info.Env().Undefined();
-#else
-    throw noGraphs(info.Env());
-#endif
   });
 }
 
 // Frees the graph and its private memory pool now (the output tensors must not be read again).
 Napi::Value GraphReset(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-#if defined(SEGFACE_CUDA_GRAPHS)
     GraphHolder* h = unwrapGraph(info[0]);
     if (h->capturing) throw Napi::Error::New(info.Env(), "graphReset: the graph is still capturing");
     h->graph->reset();
     h->ready = false;
     return info.Env().Undefined();
-#else
-    throw noGraphs(info.Env());
-#endif
   });
 }
+
+constexpr bool kGraphsCompiled = true;
+#define GRAPHS_ONLY(fn) fn
+#else
+
+// Without CUDA graphs every entry point exists and throws this, so the JS side needs no second
+// interface; cudaGraphsCompiled says which build it is.
+Napi::Value NoGraphs(const Napi::CallbackInfo& info) {
+  throw Napi::Error::New(info.Env(), "CUDA graphs are not compiled into this addon (it was built against a libtorch without CUDA, or without the CUDA headers)");
+}
+
+constexpr bool kGraphsCompiled = false;
+#define GRAPHS_ONLY(fn) NoGraphs
+#endif
 
 // setCudnnBenchmark(on) → previous value (torch.backends.cudnn.benchmark).
 Napi::Value SetCudnnBenchmark(const Napi::CallbackInfo& info) {
@@ -193,17 +177,13 @@ Napi::Value SetCudnnBenchmark(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerCudaGraph(Napi::Env env, Napi::Object exports) {
-#if defined(SEGFACE_CUDA_GRAPHS)
-  exports.Set("cudaGraphsCompiled", Napi::Boolean::New(env, true));
-#else
-  exports.Set("cudaGraphsCompiled", Napi::Boolean::New(env, false));
-#endif
-  exports.Set("streamEnter", Napi::Function::New(env, StreamEnter, "streamEnter"));
-  exports.Set("streamExit", Napi::Function::New(env, StreamExit, "streamExit"));
-  exports.Set("graphCaptureBegin", Napi::Function::New(env, GraphCaptureBegin, "graphCaptureBegin"));
-  exports.Set("graphCaptureEnd", Napi::Function::New(env, GraphCaptureEnd, "graphCaptureEnd"));
-  exports.Set("graphReplay", Napi::Function::New(env, GraphReplay, "graphReplay"));
-  exports.Set("graphReset", Napi::Function::New(env, GraphReset, "graphReset"));
+  exports.Set("cudaGraphsCompiled", Napi::Boolean::New(env, kGraphsCompiled));
+  exports.Set("streamEnter", Napi::Function::New(env, GRAPHS_ONLY(StreamEnter), "streamEnter"));
+  exports.Set("streamExit", Napi::Function::New(env, GRAPHS_ONLY(StreamExit), "streamExit"));
+  exports.Set("graphCaptureBegin", Napi::Function::New(env, GRAPHS_ONLY(GraphCaptureBegin), "graphCaptureBegin"));
+  exports.Set("graphCaptureEnd", Napi::Function::New(env, GRAPHS_ONLY(GraphCaptureEnd), "graphCaptureEnd"));
+  exports.Set("graphReplay", Napi::Function::New(env, GRAPHS_ONLY(GraphReplay), "graphReplay"));
+  exports.Set("graphReset", Napi::Function::New(env, GRAPHS_ONLY(GraphReset), "graphReset"));
   exports.Set("setCudnnBenchmark", Napi::Function::New(env, SetCudnnBenchmark, "setCudnnBenchmark"));
 }
 

@@ -3,6 +3,7 @@
 // export's (export/calibrate.ts) picks the module prefixes that must stay float32 for the logits
 // to stay within the tolerance. Trained checkpoints usually need none; randomly initialised ones
 // (the parity fixtures) amplify rounding and keep much of their network in float32.
+import { inFloat32Modules } from '../engine/precision-plan.js';
 import { bindWeights, PRECISION_DTYPE, type Precision } from '../engine/torch/precision.js';
 import { TorchOps } from '../engine/torch/ops.js';
 import { torchCtx } from '../engine/torch/ctx.js';
@@ -48,7 +49,7 @@ export async function chooseTorchPrecision(net: SegFace, weights: StateDict, o: 
     const ops = new TorchOps({ device: o.device, floatDType: PRECISION_DTYPE[o.precision] });
     return await searchFloat32Modules(precisionGroups(net), (f32) => {
       // Each key's tensor from the float32 map where its module stays float32, else the half one.
-      const mixed = new Map([...half].map(([k, t]) => [k, f32.some((p) => k.startsWith(p)) ? full.get(k)! : t]));
+      const mixed = new Map([...half].map(([k, t]) => [k, inFloat32Modules(k, f32) ? full.get(k)! : t]));
       return maxAbsDiff(logits(net, mixed, ops, input, r, o.channelsLast), ref);
     }, o.tolerance ?? HALF_TOLERANCE, o.log);
   } finally {

@@ -3,11 +3,11 @@
 // plus metadata (classes, normalisation) so that ONNX Runtime in any language can use it.
 import onnxProto from 'onnx-proto';
 import { buildOnnxGraph } from '../engine/onnx/build.js';
+import type { Float32Modules } from '../engine/precision-plan.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { classNames, type HeadKind } from '../model/classes.js';
 import type { SegFace } from '../model/segface.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../image/preprocess.js';
-import { underAny, withPrecision } from './precision.js';
 
 const { onnx } = onnxProto;
 
@@ -19,9 +19,9 @@ export interface ExportOptions {
   fp16Weights?: boolean;
   /**
    * With fp16/fp16Weights: module prefixes ('backbone.4.', 'face_decoder.') that stay float32 (see
-   * precision.ts; choosePrecision() picks them). Default: none, everything in float16.
+   * engine/precision-plan.ts; choosePrecision() picks them). Default: none, everything in float16.
    */
-  float32Modules?: readonly string[];
+  float32Modules?: Float32Modules;
   /** A symbolic batch dimension named 'batch'; otherwise the batch is `batch` (default 1). */
   dynamicBatch?: boolean;
   batch?: number;
@@ -61,12 +61,10 @@ export function exportOnnx(net: SegFace, weights: StateDict, opts: ExportOptions
     throw new Error(`batch ${opts.batch} is not a positive integer`);
   }
   const keep = opts.float32Modules ?? [];
-  // The engine's builder makes the batch symbolic itself (it traces the model twice). The trace
-  // starts in float32; under fp16 the units switch it to float16 from the boundary on.
-  const build = () => buildOnnxGraph(net, weights, [opts.batch ?? 1, 3, r, r], {
-    weightDType, keepFloat32: (k) => underAny(k, keep), inputName: EXPORT_INPUT, dynamicBatch: opts.dynamicBatch ?? false, rewrite: opts.rewrite,
+  // The engine's builder makes the batch symbolic itself (it traces the model twice).
+  const g = buildOnnxGraph(net, weights, [opts.batch ?? 1, 3, r, r], {
+    dtype, weightDType, float32Modules: keep, inputName: EXPORT_INPUT, dynamicBatch: opts.dynamicBatch ?? false, rewrite: opts.rewrite,
   });
-  const g = opts.fp16 ? withPrecision(net, keep, build) : build();
   const dim = (d: number): number | string => (d === -1 ? 'batch' : d);
   const bytes = g.bytes;
   const outputName = g.outputs[0]!.name;

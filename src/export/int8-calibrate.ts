@@ -4,9 +4,10 @@
 // the groups that cost least agreement per weight go int8 first, as many as the target allows
 // (bisection). The rest keep their float32 weights and arithmetic.
 import { createSession, releaseSession, run } from '../engine/onnx/session.js';
+import { inFloat32Modules } from '../engine/precision-plan.js';
 import type { SegFace } from '../model/segface.js';
 import { agreement, meanAgreement, type Agreement } from './agreement.js';
-import { precisionGroups, underAny } from './precision.js';
+import { precisionGroups } from './precision.js';
 import { calibrationTensors, decodeModel, quantizableNodes, quantizeModel, withOutputs, type Range } from './qdq.js';
 
 export interface Int8Options {
@@ -83,14 +84,14 @@ export async function quantizeInt8(net: SegFace, floatBytes: Uint8Array, o: Int8
   let trials = 0;
   const tryKeep = async (keep: readonly string[]): Promise<{ bytes: Uint8Array; a: Agreement }> => {
     trials++;
-    const bytes = quantizeModel(floatBytes, ranges, (w) => underAny(weightModule(w), keep));
+    const bytes = quantizeModel(floatBytes, ranges, (w) => inFloat32Modules(weightModule(w), keep));
     const outs = await runAll(bytes, o.calibration, r, o.threads);
     const a = meanAgreement(outs.map((x, i) => agreement(Object.values(x)[0]!, ref[i]!, classes, r * r)));
     return { bytes, a };
   };
   const line = (a: Agreement) => `argmax agreement ${(100 * a.argmax).toFixed(2)} %, mean |Δsoftmax| ${a.softmaxMeanAbs.toExponential(2)}`;
   const groups = precisionGroups(net);
-  const count = (keep: readonly string[]) => all.filter((t) => !underAny(weightModule(t.weight), keep)).length;
+  const count = (keep: readonly string[]) => all.filter((t) => !inFloat32Modules(weightModule(t.weight), keep)).length;
   const done = (bytes: Uint8Array, keep: string[], a: Agreement): Int8Result =>
     ({ bytes, float32Modules: keep, quantized: count(keep), quantizable: all.length, agreement: a, trials });
 

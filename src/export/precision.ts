@@ -1,9 +1,6 @@
-// Mixed float32/float16 graphs at module granularity. The units are the modules that own
-// weights; a plan names module prefixes (state-dict style, e.g. 'backbone.4.') whose weights and
-// arithmetic stay float32 while the rest of the graph runs in float16.
-import type { Ctx } from '../engine/ops.js';
-import { isOnnxValue } from '../engine/onnx/build.js';
-import type { OnnxOps, OnnxValue } from '../engine/onnx/ops.js';
+// The pieces a mixed float32/float16 plan is searched over (precision-search.ts). The units are
+// the modules that own weights; a plan (engine/precision-plan.ts) names module prefixes whose
+// weights and arithmetic stay float32, and the engines do the rest from the weights' dtypes.
 import { numel } from '../io/host-tensor.js';
 import type { Module } from '../model/module.js';
 
@@ -59,41 +56,4 @@ export function precisionGroups(root: Module, parts = 12): PrecisionGroup[] {
   };
   visit(root);
   return out;
-}
-
-/** Whether a module prefix or key falls under one of the plan's float32 prefixes. */
-export const underAny = (name: string, prefixes: readonly string[]): boolean => prefixes.some((p) => name.startsWith(p));
-
-/**
- * Runs `fn` (a trace of `root`) with every unit's forward switching the compute dtype on entry:
- * float32 under the `float32` prefixes, float16 elsewhere. The switch is not undone on exit, so the
- * glue between modules runs in the dtype of the module before it; float tensor arguments are cast
- * to the unit's dtype so that its arithmetic really happens in that dtype.
- */
-export function withPrecision<R>(root: Module, float32: readonly string[], fn: () => R): R {
-  const patched: Module[] = [];
-  precisionUnits(root).forEach((u) => {
-    const dtype = underAny(u.prefix, float32) ? 'float32' : 'float16';
-    const forward = (u as unknown as { forward?: (...a: unknown[]) => unknown }).forward;
-    if (typeof forward !== 'function') return;
-    const cast = (ops: OnnxOps, a: unknown): unknown => {
-      if (isOnnxValue(a)) return (a.dtype === 'float32' || a.dtype === 'float16') && a.dtype !== dtype ? ops.cast(a, dtype) : a;
-      return Array.isArray(a) ? a.map((x) => cast(ops, x)) : a;
-    };
-    Object.defineProperty(u, 'forward', {
-      configurable: true,
-      writable: true,
-      value(ctx: Ctx<OnnxValue>, ...args: unknown[]): unknown {
-        const ops = ctx.ops as OnnxOps;
-        ops.floatDType = dtype;
-        return forward.call(u, ctx, ...args.map((a) => cast(ops, a)));
-      },
-    });
-    patched.push(u);
-  });
-  try {
-    return fn();
-  } finally {
-    for (const u of patched) delete (u as unknown as { forward?: unknown }).forward;
-  }
 }

@@ -189,9 +189,43 @@ test('weightDType float16: large kernels stored as float16, small ones and the a
   }
   assertClose(outs[1]!, outs[0]!, 1e-6, 'float16-stored weights compute in float32');
   assert.ok(outs[1]!.some((v, i) => v !== outs[2]![i]), 'the float16 weights were really rounded');
-  const kept = buildOnnxGraph(model, sd, [1, 3, 4, 4], { weightDType: 'float16', keepFloat32: (k) => k === '1.weight' });
+  const kept = buildOnnxGraph(model, sd, [1, 3, 4, 4], { weightDType: 'float16', float32Modules: ['1.'] });
   const w = onnx.ModelProto.decode(kept.bytes).graph!.initializer!.find((t) => t.name === '1.weight')!;
-  assert.equal(w.dataType, onnx.TensorProto.DataType.FLOAT, 'keepFloat32 keeps a key in float32');
+  assert.equal(w.dataType, onnx.TensorProto.DataType.FLOAT, 'float32Modules keeps a key in float32');
+});
+
+test('a precision plan mixes a float16 graph by module prefix: each layer computes in its weights\' dtype', async () => {
+  const conv = new Conv2d(3, 4, 3, { padding: 1 });
+  const fc = new Linear(64, 64);
+  const net = new Sequential([conv, fc]).setPrefix('');
+  const sd = stateDictFor(net, 12);
+  const model = {
+    forward: (ctx: Ctx<OnnxValue>, x: OnnxValue) =>
+      fc.forward(ctx, ctx.ops.reshape(conv.forward(ctx, x), [1, 64])),
+  };
+  const x = f32([1, 3, 4, 4], 6);
+  const F16 = onnx.TensorProto.DataType.FLOAT16;
+  const F32 = onnx.TensorProto.DataType.FLOAT;
+  const outs: Float32Array[] = [];
+  for (const float32Modules of [['0.', '1.'], ['1.'], []]) {
+    const g = buildOnnxGraph(model, sd, [1, 3, 4, 4], { dtype: 'float16', float32Modules });
+    const proto = onnx.ModelProto.decode(g.bytes).graph!;
+    const byName = new Map(proto.initializer!.map((t) => [t.name, t.dataType]));
+    for (const k of ['0.weight', '1.weight']) assert.equal(byName.get(k), float32Modules.some((p) => k.startsWith(p)) ? F32 : F16, k);
+    // Input and output stay float32; one cast in front of each layer whose dtype differs from its input's.
+    const casts = proto.node!.filter((n) => n.opType === 'Cast').length;
+    assert.equal(casts, [0, 2, 2][outs.length], `${casts} casts with float32Modules [${float32Modules}]`);
+    const s = await createSession(g.bytes, { threads: 1 });
+    outs.push((await run(s, { input: { data: x.data as Float32Array, shape: x.shape } })).output!.data);
+    await releaseSession(s);
+  }
+  // Relative to the largest logit: float16 rounding, no more (an unmixed float32 graph would give 0).
+  const ref = outs[0]!;
+  const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const err = (o: Float32Array) => o.reduce((m, v, i) => Math.max(m, Math.abs(v - ref[i]!)), 0) / scale;
+  for (const [i, what] of [[1, 'conv in float16'], [2, 'all float16']] as const) {
+    assert.ok(err(outs[i]!) > 0 && err(outs[i]!) < 4e-3, `${what}: ${err(outs[i]!)} of the largest logit ${scale}`);
+  }
 });
 
 test('a model ORT cannot load fails with a clear message', async () => {

@@ -1,6 +1,7 @@
 // One-call graph building: run a model's forward through OnnxOps and serialise the result.
 import type { Ctx } from '../ops.js';
 import type { StateDict } from '../../io/host-tensor.js';
+import type { Float32Modules } from '../precision-plan.js';
 import { GraphBuilder, type OnnxValue } from './graph.js';
 import { onnxCtx } from './ctx.js';
 import { OnnxOps } from './ops.js';
@@ -21,12 +22,15 @@ export interface ExtraInput { name: string; shape: readonly number[] }
 export interface BuildOptions {
   /** Graph input name; default 'input'. */
   inputName?: string;
-  /** Compute dtype; float16 casts the float32 input in and the outputs back to float32. */
+  /**
+   * Compute dtype of the weights (and constants). The graph's inputs and outputs stay float32:
+   * each layer casts its input to its weight's dtype, and float16 outputs are cast back.
+   */
   dtype?: 'float32' | 'float16';
+  /** Module prefixes whose weights are stored and computed in float32 whatever dtype/weightDType say. */
+  float32Modules?: Float32Modules;
   /** Storage dtype of weight matrices and kernels (default: the compute dtype); see OnnxCtxOptions. */
   weightDType?: 'float32' | 'float16';
-  /** Weights kept in float32 under weightDType float16 (pass a matching cache key `extra`). */
-  keepFloat32?: (key: string) => boolean;
   /** Also expose every ctx.record()ed value as a graph output (named as recorded). */
   recordIntermediates?: boolean;
   /**
@@ -84,11 +88,12 @@ function trace(model: ForwardModel, weights: StateDict, inputShape: readonly num
   const dtype = opts.dtype ?? 'float32';
   const graph = new GraphBuilder();
   const ops = new OnnxOps(graph, dtype);
-  const ctx = onnxCtx(ops, weights, { storeDType: opts.weightDType, keepFloat32: opts.keepFloat32 });
+  const ctx = onnxCtx(ops, weights, { storeDType: opts.weightDType, float32Modules: opts.float32Modules });
+  // The inputs enter in float32; the first layer casts to its weight's dtype.
   const input = graph.input(opts.inputName ?? 'input', inputShape, 'float32');
   let extra: Record<string, OnnxValue> | undefined;
-  for (const e of opts.extraInputs ?? []) (extra ??= {})[e.name] = ops.cast(graph.input(e.name, e.shape, 'float32'), dtype);
-  const result = model.forward(ctx, ops.cast(input, dtype), extra);
+  for (const e of opts.extraInputs ?? []) (extra ??= {})[e.name] = graph.input(e.name, e.shape, 'float32');
+  const result = model.forward(ctx, input, extra);
   const outs = namedOutputs(result);
   if (opts.recordIntermediates) {
     for (const [name, v] of ctx.recorded) if (!outs.some(([n]) => n === name)) outs.push([name, v]);

@@ -95,7 +95,7 @@ export async function buildOnnxCached(
   const fullKey: GraphCacheKey = {
     ...key,
     dtype: opts.dtype ?? key.dtype,
-    extra: { ...key.extra, weightDType: opts.weightDType ?? null, dynamicBatch: opts.dynamicBatch ?? false, inputShape, inputName: opts.inputName ?? null, record: opts.recordIntermediates ?? false, rewrite: opts.rewrite ?? true, ...(opts.extraInputs?.length ? { extraInputs: opts.extraInputs } : {}) },
+    extra: { ...key.extra, weightDType: opts.weightDType ?? null, dynamicBatch: opts.dynamicBatch ?? false, inputShape, inputName: opts.inputName ?? null, record: opts.recordIntermediates ?? false, rewrite: opts.rewrite ?? true, ...(opts.extraInputs?.length ? { extraInputs: opts.extraInputs } : {}), ...(opts.float32Modules?.length ? { float32Modules: opts.float32Modules } : {}) },
   };
   const c = await cachedGraph(fullKey, async () => {
     const sd = typeof weights === 'function' ? await weights() : weights;

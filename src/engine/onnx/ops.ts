@@ -13,11 +13,12 @@ export class OnnxOps implements Ops<OnnxValue> {
   readonly backend = 'onnx';
 
   /**
-   * `floatDType` is the current compute dtype: float constants created without an explicit dtype
+   * `floatDType` is the build's compute dtype: float constants created without an explicit dtype
    * take it, so a float16 build stays float16 where the model writes `constant(Float32Array)`.
-   * A mixed-precision build switches it while tracing (see export/precision.ts).
+   * Layers compute in their weights' dtype (see #like), so a precision plan (onnxCtx) that keeps
+   * some weights float32 mixes the graph with no state switched while tracing.
    */
-  constructor(readonly graph: GraphBuilder = new GraphBuilder(), public floatDType: 'float32' | 'float16' = 'float32') {}
+  constructor(readonly graph: GraphBuilder = new GraphBuilder(), readonly floatDType: 'float32' | 'float16' = 'float32') {}
 
   // ---- plumbing -------------------------------------------------------------------------
 
@@ -41,6 +42,11 @@ export class OnnxOps implements Ops<OnnxValue> {
   /** A 0-d constant of the given dtype. */
   private scalar(v: number, dtype: DType): OnnxValue {
     return this.graph.initializer(typedData([v], dtype), [], dtype);
+  }
+
+  /** A layer's input cast to its weight's float dtype, as libtorch's ops.ts does in half precision. */
+  #like(x: OnnxValue, w: OnnxValue | null): OnnxValue {
+    return w && x.dtype !== w.dtype && isFloat(x.dtype) && isFloat(w.dtype) ? this.cast(x, w.dtype) : x;
   }
 
   private floatOnly(x: OnnxValue, what: string): void {
@@ -84,6 +90,7 @@ export class OnnxOps implements Ops<OnnxValue> {
   // ---- layers ---------------------------------------------------------------------------
 
   conv2d(x: OnnxValue, weight: OnnxValue, bias: OnnxValue | null, o: Conv2dOptions = {}): OnnxValue {
+    x = this.#like(x, weight);
     const [sh, sw] = pair(o.stride, 1);
     const [ph, pw] = pair(o.padding, 0);
     const [dh, dw] = pair(o.dilation, 1);
@@ -99,6 +106,7 @@ export class OnnxOps implements Ops<OnnxValue> {
   }
 
   convTranspose2d(x: OnnxValue, weight: OnnxValue, bias: OnnxValue | null, o: ConvTranspose2dOptions = {}): OnnxValue {
+    x = this.#like(x, weight);
     const [sh, sw] = pair(o.stride, 1);
     const [ph, pw] = pair(o.padding, 0);
     const [oph, opw] = pair(o.outputPadding, 0);
@@ -117,6 +125,7 @@ export class OnnxOps implements Ops<OnnxValue> {
   }
 
   linear(x: OnnxValue, weight: OnnxValue, bias: OnnxValue | null): OnnxValue {
+    x = this.#like(x, weight);
     if (weight.shape.length !== 2) throw new Error('linear expects a 2-D weight');
     const [out, inF] = weight.shape as [number, number];
     if (x.shape[x.shape.length - 1] !== inF) {
@@ -152,6 +161,7 @@ export class OnnxOps implements Ops<OnnxValue> {
     training: boolean, _momentum: number, eps: number,
   ): OnnxValue {
     if (training) throw new Error('the ONNX engine is inference-only: batchNorm in training mode is not supported');
+    x = this.#like(x, runningMean);
     const c = x.shape[1]!;
     const w = weight ?? this.graph.initializer(typedData(new Array(c).fill(1), x.dtype), [c], x.dtype);
     const b = bias ?? this.graph.initializer(typedData(new Array(c).fill(0), x.dtype), [c], x.dtype);
@@ -159,6 +169,7 @@ export class OnnxOps implements Ops<OnnxValue> {
   }
 
   layerNorm(x: OnnxValue, normalizedShape: readonly number[], weight: OnnxValue | null, bias: OnnxValue | null, eps: number): OnnxValue {
+    x = this.#like(x, weight);
     const k = normalizedShape.length;
     if (!sameShape(x.shape.slice(x.shape.length - k), normalizedShape)) {
       throw new Error(`layerNorm: input [${x.shape.join(', ')}] does not end in [${normalizedShape.join(', ')}]`);

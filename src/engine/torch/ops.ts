@@ -57,7 +57,7 @@ export class TorchOps implements Ops<TorchTensor> {
 
   /**
    * In half precision a layer computes in its weight's dtype: the input is cast to it, so weights
-   * kept float32 (precision.ts plans, by module prefix) run their module in float32, as autocast
+   * kept float32 by a precision plan (engine/precision-plan.ts) run their module in float32, as autocast
    * would, and the next half-precision layer casts back.
    */
   #like(x: T, w: T | null): T {

@@ -4,6 +4,7 @@
 // everywhere (1.13), and bfloat16 only for ConvTranspose, which ops.ts runs in float32 there.
 import { UserError } from '../../errors.js';
 import type { StateDict } from '../../io/host-tensor.js';
+import { inFloat32Modules, type Float32Modules } from '../precision-plan.js';
 import { native } from './native.js';
 import { TorchOps } from './ops.js';
 import { keep, tidy } from './scope.js';
@@ -66,10 +67,10 @@ export interface BindOptions {
   /** 4-D float weights in NHWC memory (shapes unchanged), which cuDNN's fast kernels want. */
   channelsLast?: boolean;
   /**
-   * Module prefixes (state-dict style, 'backbone.4.') whose weights stay float32: their layers
-   * then compute in float32 (ops.ts follows the weights), the rest in the precision's dtype.
+   * Module prefixes whose weights stay float32 (engine/precision-plan.ts): their layers then
+   * compute in float32 (ops.ts follows the weights), the rest in the precision's dtype.
    */
-  float32Modules?: readonly string[];
+  float32Modules?: Float32Modules;
 }
 
 /**
@@ -84,8 +85,7 @@ export function bindWeights(sd: StateDict, o: BindOptions): Map<string, TorchTen
     for (const [k, h] of sd) {
       out.set(k, keep(tidy(() => {
         let t = fromHost(h, { device: o.device });
-        const keep32 = o.float32Modules?.some((p) => k.startsWith(p)) ?? false;
-        if (h.dtype === 'float32' && dtype !== 'float32' && !keep32) t = ops.cast(t, dtype);
+        if (h.dtype === 'float32' && dtype !== 'float32' && !inFloat32Modules(k, o.float32Modules)) t = ops.cast(t, dtype);
         return o.channelsLast && h.shape.length === 4 && h.dtype !== 'int64' ? ops.channelsLast(t) : t;
       })));
     }

@@ -29,9 +29,18 @@ const input = (n: number): Float32Array => {
 const asWritten = buildOnnxGraph(f.model, f.weights, [1, 3, r, r], { rewrite: false });
 const x1 = input(1);
 
+const DEFAULT = ['fusion', 'pe-bias', 'upscaler', 'ln-2d'];
+
+test('rewrites: the default passes fire and keep the logits', async () => {
+  const g = buildOnnxGraph(f.model, f.weights, [1, 3, r, r]);
+  assert.deepEqual(g.rewrites.map((n) => n.rewrite), DEFAULT);
+  assert.match(g.rewrites.find((n) => n.rewrite === 'ln-2d')!.detail, /^8 LayerNorms/); // every transformer norm after a residual Add
+  const d = maxAbsDiff(await logits(g, x1, 1), await logits(asWritten, x1, 1));
+  assert.ok(d < 1e-4, `rewritten logits differ by ${d}`);
+});
+
 test('rewrites: fusion, PE and (opt-in) ConvTranspose passes fire and keep the logits', async () => {
-  assert.deepEqual(buildOnnxGraph(f.model, f.weights, [1, 3, r, r]).rewrites.map((n) => n.rewrite), ['fusion', 'pe-bias']);
-  const g = buildOnnxGraph(f.model, f.weights, [1, 3, r, r], { rewrite: { convTransposeAsShuffle: true } });
+  const g = buildOnnxGraph(f.model, f.weights, [1, 3, r, r], { rewrite: { convTransposeAsShuffle: true, skip: ['upscaler', 'ln-2d'] } });
   assert.deepEqual(asWritten.rewrites, []);
   assert.deepEqual(g.rewrites.map((n) => n.rewrite), ['fusion', 'pe-bias', 'conv-transpose']);
   const fusion = g.rewrites[0]!;
@@ -49,9 +58,9 @@ test('rewrites: block-0 projections folded into the taps keep the logits', async
 });
 
 test('rewrites: a dynamic-batch graph is rewritten too and runs at batch 2', async () => {
-  const g = buildOnnxGraph(f.model, f.weights, [1, 3, r, r], { dynamicBatch: true, rewrite: { foldBlock0: true, convTransposeAsShuffle: true } });
+  const g = buildOnnxGraph(f.model, f.weights, [1, 3, r, r], { dynamicBatch: true, rewrite: { foldBlock0: true } });
   assert.equal(g.inputShape[0], -1);
-  assert.deepEqual(g.rewrites.map((n) => n.rewrite), ['fusion', 'pe-bias', 'conv-transpose']);
+  assert.deepEqual(g.rewrites.map((n) => n.rewrite), DEFAULT);
   const x2 = input(2);
   const fixed = buildOnnxGraph(f.model, f.weights, [2, 3, r, r], { rewrite: false });
   const d = maxAbsDiff(await logits(g, x2, 2), await logits(fixed, x2, 2));

@@ -9,7 +9,7 @@ import { TRACE_BATCHES, makeBatchDynamic } from './dynamic-batch.js';
 import { rewriteForInference, type RewriteNote, type RewriteOptions } from './rewrite/index.js';
 
 /** Bump when a change to the builder changes the graphs it emits (invalidates the disk cache). */
-export const BUILDER_VERSION = 3;
+export const BUILDER_VERSION = 4;
 
 export interface ForwardModel {
   /** `inputs`: the graph's extra inputs (BuildOptions.extraInputs) by name, when it has any. */
@@ -40,7 +40,8 @@ export interface BuildOptions {
   dynamicBatch?: boolean;
   /**
    * Exact algebraic rewrites of float32 graphs (rewrite/: fusion and block-0 folding, PE
-   * projections as constants; ConvTranspose as Conv + DepthToSpace on request); default on.
+   * projections as constants, the upscaler in token layout, residual LayerNorms kept unfused;
+   * ConvTranspose as Conv + DepthToSpace and Swin's token chains as Gathers on request); default on.
    * false gives the graph exactly as the model is written.
    */
   rewrite?: boolean | RewriteOptions;

@@ -19,12 +19,16 @@ export interface SessionOptions {
    */
   memPattern?: boolean;
   /**
-   * Idle intra-op threads spin-wait for the next op (ORT's default: on). The face pipeline's
-   * small graphs turn it off: on the shared 2-core machine spinning threads took the cores from
-   * the thread with the work, and those graphs ran about 2× slower in wall time.
+   * Whether ORT's intra-op workers spin while waiting for work (ORT's default; ours: off, unless
+   * SEGFACE_ORT_SPIN=1). On this shared 2-vCPU machine spinning workers took the cores the other
+   * thread needed: MobileNet 512 1137 → 1053 ms and Swin-B 512 10.8 → 9.0 s per image with it off
+   * (2 threads, load ≈ 7; docs/rewrites.md). The same reasoning as OMP_WAIT_POLICY=PASSIVE for
+   * libtorch. Numerics are unaffected.
    */
   spinning?: boolean;
 }
+
+const spinDefault = (): boolean => process.env.SEGFACE_ORT_SPIN === '1';
 
 /** An opaque loaded model. */
 export interface OnnxSession {
@@ -64,8 +68,8 @@ export async function createSession(bytes: Uint8Array, opts: SessionOptions = {}
       executionProviders: opts.executionProviders ?? ['cpu'],
       logSeverityLevel: opts.logSeverityLevel ?? 3,
       enableMemPattern: opts.memPattern ?? false,
+      ...((opts.spinning ?? spinDefault()) ? {} : { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } }),
       ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
-      ...(opts.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
     });
   } catch (e) {
     throw new Error(`ONNX Runtime could not load the model (${bytes.byteLength} bytes): ${(e as Error).message}`);

@@ -80,83 +80,6 @@ export interface ZipReadOptions {
 
 const hex32 = (x: number) => `0x${x.toString(16).padStart(8, '0')}`;
 
-/** One central-directory record: where an entry's local header is, and what it should hold. */
-export interface CentralRecord {
-  readonly name: string;
-  readonly method: number;
-  readonly crc32: number;
-  readonly csize: number;
-  readonly usize: number;
-  /** File offset of the entry's local header. */
-  readonly local: number;
-}
-
-/**
- * The central directory of a zip archive of `fileLength` bytes, from `bytes` = the file's bytes
- * from offset `base` on (the whole file, or just its tail: a reader can locate the entries
- * before it has read their data). Offsets in the records are file offsets.
- */
-export function readCentralDirectory(bytes: Uint8Array, name = 'archive', base = 0, fileLength = base + bytes.length): CentralRecord[] {
-  const len = fileLength;
-  const at = (o: number) => o - base;
-  const looksLikeZip = base === 0 && bytes.length >= 4 && u32(bytes, 0) === SIG_LOCAL;
-  // The end-of-central-directory record sits in the last 22 + (comment ≤ 65535) bytes.
-  let eocd = -1;
-  for (let o = len - 22; o >= base && o >= len - 22 - 0xffff; o--) {
-    if (u32(bytes, at(o)) === SIG_EOCD) {
-      eocd = o;
-      break;
-    }
-  }
-  if (eocd < 0) {
-    if (looksLikeZip) throw new UserError(`${name}: truncated zip archive (no end-of-central-directory record; the file was cut short)`);
-    throw new UserError(`${name}: not a zip archive (expected a PyTorch checkpoint written by torch.save)`);
-  }
-  let count = u16(bytes, at(eocd + 10));
-  let cdSize = u32(bytes, at(eocd + 12));
-  let cdOffset = u32(bytes, at(eocd + 16));
-  const loc = eocd - 20;
-  if (loc >= base && u32(bytes, at(loc)) === SIG_EOCD64_LOCATOR) {
-    const rec = u64(bytes, at(loc + 8));
-    if (rec < base || rec + 56 > len || u32(bytes, at(rec)) !== SIG_EOCD64) throw new UserError(`${name}: corrupt zip archive (bad ZIP64 end-of-central-directory record)`);
-    count = u64(bytes, at(rec + 32));
-    cdSize = u64(bytes, at(rec + 40));
-    cdOffset = u64(bytes, at(rec + 48));
-  }
-  if (cdOffset + cdSize > len) throw new UserError(`${name}: truncated zip archive (central directory lies past the end of the file)`);
-  if (cdOffset < base) throw new RangeError(`central directory starts at ${cdOffset}, before the ${base} given`);
-
-  const records: CentralRecord[] = [];
-  let p = cdOffset;
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > len || u32(bytes, at(p)) !== SIG_CENTRAL) throw new UserError(`${name}: corrupt zip archive (bad central directory entry ${i})`);
-    const method = u16(bytes, at(p + 10));
-    const crc = u32(bytes, at(p + 16));
-    let csize = u32(bytes, at(p + 20));
-    let usize = u32(bytes, at(p + 24));
-    const nlen = u16(bytes, at(p + 28));
-    const xlen = u16(bytes, at(p + 30));
-    const clen = u16(bytes, at(p + 32));
-    let local = u32(bytes, at(p + 42));
-    const entryName = utf8.decode(bytes.subarray(at(p + 46), at(p + 46 + nlen)));
-    // ZIP64 extra field: the 64-bit values appear in this order, only for fields saturated at 0xFFFFFFFF.
-    for (let x = p + 46 + nlen; x + 4 <= p + 46 + nlen + xlen; ) {
-      const id = u16(bytes, at(x));
-      const sz = u16(bytes, at(x + 2));
-      if (id === 0x0001) {
-        let q = x + 4;
-        if (usize === U32_MAX) (usize = u64(bytes, at(q))), (q += 8);
-        if (csize === U32_MAX) (csize = u64(bytes, at(q))), (q += 8);
-        if (local === U32_MAX) local = u64(bytes, at(q));
-      }
-      x += 4 + sz;
-    }
-    p += 46 + nlen + xlen + clen;
-    records.push({ name: entryName, method, crc32: crc, csize, usize, local });
-  }
-  return records;
-}
-
 /**
  * The entries of a zip archive, in central-directory order, each checked against its CRC-32.
  * `name` is used in messages (usually the file name). Compressed entries are refused: torch
@@ -165,8 +88,58 @@ export function readCentralDirectory(bytes: Uint8Array, name = 'archive', base =
 export function readZip(bytes: Uint8Array, name = 'archive', opts: ZipReadOptions = {}): ZipEntry[] {
   const check = opts.crc32 === false ? undefined : (opts.crc32 ?? crc32);
   const len = bytes.length;
+  const looksLikeZip = len >= 4 && u32(bytes, 0) === SIG_LOCAL;
+  // The end-of-central-directory record sits in the last 22 + (comment ≤ 65535) bytes.
+  let eocd = -1;
+  for (let o = len - 22; o >= 0 && o >= len - 22 - 0xffff; o--) {
+    if (u32(bytes, o) === SIG_EOCD) {
+      eocd = o;
+      break;
+    }
+  }
+  if (eocd < 0) {
+    if (looksLikeZip) throw new UserError(`${name}: truncated zip archive (no end-of-central-directory record; the file was cut short)`);
+    throw new UserError(`${name}: not a zip archive (expected a PyTorch checkpoint written by torch.save)`);
+  }
+  let count = u16(bytes, eocd + 10);
+  let cdSize = u32(bytes, eocd + 12);
+  let cdOffset = u32(bytes, eocd + 16);
+  const loc = eocd - 20;
+  if (loc >= 0 && u32(bytes, loc) === SIG_EOCD64_LOCATOR) {
+    const rec = u64(bytes, loc + 8);
+    if (rec + 56 > len || u32(bytes, rec) !== SIG_EOCD64) throw new UserError(`${name}: corrupt zip archive (bad ZIP64 end-of-central-directory record)`);
+    count = u64(bytes, rec + 32);
+    cdSize = u64(bytes, rec + 40);
+    cdOffset = u64(bytes, rec + 48);
+  }
+  if (cdOffset + cdSize > len) throw new UserError(`${name}: truncated zip archive (central directory lies past the end of the file)`);
+
   const entries: ZipEntry[] = [];
-  for (const { name: entryName, method, crc32: crc, csize, usize, local } of readCentralDirectory(bytes, name)) {
+  let p = cdOffset;
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > len || u32(bytes, p) !== SIG_CENTRAL) throw new UserError(`${name}: corrupt zip archive (bad central directory entry ${i})`);
+    const method = u16(bytes, p + 10);
+    const crc = u32(bytes, p + 16);
+    let csize = u32(bytes, p + 20);
+    let usize = u32(bytes, p + 24);
+    const nlen = u16(bytes, p + 28);
+    const xlen = u16(bytes, p + 30);
+    const clen = u16(bytes, p + 32);
+    let local = u32(bytes, p + 42);
+    const entryName = utf8.decode(bytes.subarray(p + 46, p + 46 + nlen));
+    // ZIP64 extra field: the 64-bit values appear in this order, only for fields saturated at 0xFFFFFFFF.
+    for (let x = p + 46 + nlen; x + 4 <= p + 46 + nlen + xlen; ) {
+      const id = u16(bytes, x);
+      const sz = u16(bytes, x + 2);
+      if (id === 0x0001) {
+        let q = x + 4;
+        if (usize === U32_MAX) (usize = u64(bytes, q)), (q += 8);
+        if (csize === U32_MAX) (csize = u64(bytes, q)), (q += 8);
+        if (local === U32_MAX) local = u64(bytes, q);
+      }
+      x += 4 + sz;
+    }
+    p += 46 + nlen + xlen + clen;
     if (local + 30 > len || u32(bytes, local) !== SIG_LOCAL) {
       if (local + 30 > len) throw new UserError(`${name}: truncated zip archive (entry '${entryName}' lies past the end of the file)`);
       throw new UserError(`${name}: corrupt zip archive (bad local header for entry '${entryName}')`);

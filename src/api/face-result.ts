@@ -60,8 +60,10 @@ export function parsedFaces(
   owner: Uint8Array, labels: Uint8Array, classes: readonly ClassInfo[], crops?: readonly FaceCrop[],
 ): ParsedFace[] {
   const K = classes.length;
-  const counts = faces.map(() => new Array<number>(K).fill(0));
-  for (let i = 0; i < owner.length; i++) { const o = owner[i]!; if (o > 0) counts[o - 1]![labels[i]!]!++; }
+  // One flat table, row o (owner, 0 = none) × label: no branch per pixel.
+  const table = new Int32Array((faces.length + 1) * 256);
+  for (let i = 0; i < owner.length; i++) table[owner[i]! * 256 + labels[i]!]!++;
+  const counts = faces.map((_, f) => Array.from(table.subarray((f + 1) * 256, (f + 1) * 256 + K)));
   const bg = classes.find((c) => c.name === 'background')?.id ?? 0;
   return faces.map((f, i) => {
     const [l, r] = f.landmarks;

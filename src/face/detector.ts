@@ -67,12 +67,23 @@ export function fiveFromBlazeFace(p: ArrayLike<number>): Landmarks5 {
 }
 
 export class FaceDetector {
-  private constructor(private readonly model: GraphSession, private readonly level: GraphSession, private readonly windows: GraphSession) {}
+  /** Level graphs by number of levels (one run resizes them all). */
+  private readonly levels = new Map<number, Promise<GraphSession>>();
+
+  private constructor(private readonly runtime: GraphRuntime, private readonly model: GraphSession, private readonly windows: GraphSession) {}
+
+  private levelSession(k: number): Promise<GraphSession> {
+    let s = this.levels.get(k);
+    if (!s) { s = this.runtime.open(levelGraph(k)); this.levels.set(k, s); }
+    return s;
+  }
 
   /** `modelBytes`: face_detection_back_256x256_barracuda.onnx (made size-free here). */
   static async open(runtime: GraphRuntime, modelBytes: Uint8Array): Promise<FaceDetector> {
-    const [m, l, w] = await Promise.all([runtime.open(dynamicBlazeFace(modelBytes)), runtime.open(levelGraph()), runtime.open(windowsGraph(BLAZEFACE_SIZE))]);
-    return new FaceDetector(m, l, w);
+    const [m, w] = await Promise.all([runtime.open(dynamicBlazeFace(modelBytes)), runtime.open(windowsGraph(BLAZEFACE_SIZE))]);
+    const det = new FaceDetector(runtime, m, w);
+    await Promise.all([1, 2].map((k) => det.levelSession(k))); // the usual photo sizes: 1 or 2 levels
+    return det;
   }
 
   async detect(img: RgbImage, opts: DetectOptions = {}): Promise<DetectedFace[]> {
@@ -96,16 +107,23 @@ export class FaceDetector {
       return decodeBlazeFace(res['Identity:0']!.data as Float32Array, res['Identity_1:0']!.data as Float32Array,
         res['Identity_2:0']!.data as Float32Array, res['Identity_3:0']!.data as Float32Array, threshold, w.w, w.h);
     };
-    for (const side of sides) {
+    // Level sizes, then all levels in one run of the level graph.
+    const span = (len: number) => Math.min(MAX_WINDOW, roundUp(len));
+    const levels = sides.map((side) => {
       const s = S / side; // photo → level
       const lw = Math.max(1, Math.round(W * s)), lh = Math.max(1, Math.round(H * s));
-      const sx = lw / W, sy = lh / H;
       // Upright windows: the whole level when it fits MAX_WINDOW, else overlapping big windows
       // (the overlap the 256 tiles had, in level pixels). Sides are rounded up to the stride; the
       // level is padded with 0 (mid-grey) to match.
-      const span = (len: number) => Math.min(MAX_WINDOW, roundUp(len));
       const ww = span(lw), wh = span(lh), px = Math.max(0, ww - lw), py = Math.max(0, wh - lh);
-      const level = (await this.level.run({ photo, size: int64([lh, lw]), pad: int64([py, px]) })).level!;
+      return { lw, lh, ww, wh, px, py };
+    });
+    const feeds: Record<string, { data: Uint8Array | BigInt64Array; shape: number[] }> = { photo };
+    levels.forEach((l, i) => { feeds[`size${i}`] = int64([l.lh, l.lw]); feeds[`pad${i}`] = int64([l.py, l.px]); });
+    const resized = await (await this.levelSession(levels.length)).run(feeds);
+    for (const [i, { lw, lh, ww, wh, px, py }] of levels.entries()) {
+      const sx = lw / W, sy = lh / H;
+      const level = resized[`level${i}`]!;
       const pixels = level.data as Float32Array; // [1,lh+py,lw+px,3]
       const pw = lw + px, ph = lh + py;
       for (const oy of starts(ph, wh, overlap * S)) {
@@ -135,11 +153,13 @@ export class FaceDetector {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.model.release(), this.level.release(), this.windows.release()]);
+    const levels = [...this.levels.values()];
+    this.levels.clear();
+    await Promise.all([this.model.release(), this.windows.release(), ...levels.map(async (l) => (await l).release())]);
   }
 }
 
-const int64 = (v: readonly number[]) => ({ data: BigInt64Array.from(v.map(BigInt)), shape: [v.length] });
+const int64 = (v: readonly number[]) => ({ data: BigInt64Array.from(v.map(BigInt)), shape: [v.length] as number[] });
 
 const roundUp = (n: number) => Math.ceil(n / BLAZEFACE_STRIDE) * BLAZEFACE_STRIDE;
 

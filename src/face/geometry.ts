@@ -99,13 +99,17 @@ export function cropGrid(al: Alignment, width: number, height: number, out = new
   // Separable up to the similarity: squash each axis once.
   const lin = new Float64Array(R);
   for (let u = 0; u < R; u++) lin[u] = ((unsquash(((u + al.half) / R) * 2 - 1, al.warp) + 1) / 2) * R;
+  // Then per column and per row once: the grid is gx = ex[u] + fx[v], gy = ey[u] + fy[v].
+  const sx = 2 / width, sy = 2 / height;
+  const ex = new Float64Array(R), ey = new Float64Array(R);
+  for (let u = 0; u < R; u++) { ex[u] = inv.a * lin[u]! * sx; ey[u] = -inv.b * lin[u]! * sy; }
   for (let v = 0; v < R; v++) {
     const ay = lin[v]!;
+    const fx = (inv.b * ay + inv.tx - origin[0]) * sx - 1, fy = (inv.a * ay + inv.ty - origin[1]) * sy - 1;
     let o = offset + v * rowStride * 2;
     for (let u = 0; u < R; u++, o += 2) {
-      const ax = lin[u]!;
-      out[o] = ((inv.a * ax + inv.b * ay + inv.tx - origin[0]) / width) * 2 - 1;
-      out[o + 1] = ((-inv.b * ax + inv.a * ay + inv.ty - origin[1]) / height) * 2 - 1;
+      out[o] = ex[u]! + fx;
+      out[o + 1] = ey[u]! + fy;
     }
   }
   return out;

@@ -8,8 +8,8 @@ import type { StateDict } from '../io/host-tensor.js';
 import { maxAbsDiff } from '../parity/fixture.js';
 import type { SegFace } from '../model/segface.js';
 import { exportOnnx } from './export-onnx.js';
-import { precisionGroups } from './precision.js';
-import { noiseInput, searchFloat32Modules, type PrecisionChoice } from './precision-search.js';
+import { precisionGroups } from '../model/precision-groups.js';
+import { noiseInput, searchFloat32Modules, type PrecisionChoice } from '../api/precision-search.js';
 
 export { noiseInput, type PrecisionChoice };
 

@@ -7,7 +7,7 @@ import { createSession, releaseSession, run } from '../engine/onnx/session.js';
 import { inFloat32Modules } from '../engine/precision-plan.js';
 import type { SegFace } from '../model/segface.js';
 import { agreement, meanAgreement, type Agreement } from './agreement.js';
-import { precisionGroups } from './precision.js';
+import { precisionGroups } from '../model/precision-groups.js';
 import { calibrationTensors, decodeModel, quantizableNodes, quantizeModel, withOutputs, type Range } from './qdq.js';
 
 export interface Int8Options {

@@ -9,7 +9,7 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { runExport } from '../../src/cli/export.js';
 import { exportOnnx } from '../../src/export/export-onnx.js';
-import { precisionGroups, precisionUnits } from '../../src/export/precision.js';
+import { precisionGroups, precisionUnits } from '../../src/model/precision-groups.js';
 import { readNpyFile } from '../../src/io/files.js';
 import { loadFixtureModel } from '../../src/parity/fixture.js';
 

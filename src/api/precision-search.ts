@@ -3,7 +3,7 @@
 // runtime both use it). No ONNX Runtime here, so the libtorch side can load without it.
 import { IMAGENET_MEAN, IMAGENET_STD } from '../image/preprocess.js';
 import { Rng } from '../model/init.js';
-import type { PrecisionGroup } from './precision.js';
+import type { PrecisionGroup } from '../model/precision-groups.js';
 
 export interface PrecisionChoice {
   /** Module prefixes kept float32 (pass as ExportOptions.float32Modules). */

@@ -1,8 +1,8 @@
-// The pieces a mixed float32/float16 plan is searched over (precision-search.ts). The units are
+// The pieces a mixed float32/float16 plan is searched over (api/precision-search.ts). The units are
 // the modules that own weights; a plan (engine/precision-plan.ts) names module prefixes whose
 // weights and arithmetic stay float32, and the engines do the rest from the weights' dtypes.
 import { numel } from '../io/host-tensor.js';
-import type { Module } from '../model/module.js';
+import type { Module } from './module.js';
 
 /** Modules that own weights, root excluded, in state_dict order. */
 export function precisionUnits(root: Module): Module[] {

@@ -4,7 +4,7 @@
 // preprocess.test.ts); unlike OpenCV, an embedded ICC profile (e.g. a phone's Display P3) is
 // honoured, so the network sees the colours the photo shows. Every failure is a UserError naming
 // the file.
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { UserError } from '../errors.js';
 import type { FetchBytesOptions } from '../hub/fetch-bytes.js';
@@ -57,6 +57,39 @@ function decodeProblem(err: unknown): string {
   }
   if (/exceeds pixel limit/i.test(msg)) return 'image is larger than the pixel limit';
   return `cannot decode image (${msg.trim()})`;
+}
+
+/**
+ * Whether encoded bytes end before their format's end marker (JPEG EOI, PNG IEND). sharp sometimes
+ * reports a cut-short file as just "Unknown error" (libvips' error buffer is shared by concurrent
+ * decodes), so the bytes themselves decide.
+ */
+export async function cutShort(file: string | Buffer): Promise<boolean> {
+  let head: Buffer, tail: Buffer;
+  if (typeof file === 'string') {
+    const fh = await open(file, 'r');
+    try {
+      const size = (await fh.stat()).size;
+      head = Buffer.alloc(Math.min(8, size));
+      tail = Buffer.alloc(Math.min(16, size));
+      await fh.read(head, 0, head.length, 0);
+      await fh.read(tail, 0, tail.length, size - tail.length);
+    } finally {
+      await fh.close();
+    }
+  } else [head, tail] = [file.subarray(0, 8), file.subarray(Math.max(0, file.length - 16))];
+  if (head[0] === 0xff && head[1] === 0xd8) return tail.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0;
+  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return !tail.includes(Buffer.from('IEND'));
+  return false;
+}
+
+/** decodeProblem, with a cut-short file named as such whatever sharp's message was. */
+async function decodeFailure(name: string, file: string | Buffer, err: unknown): Promise<UserError> {
+  const problem = decodeProblem(err);
+  if (problem.startsWith('cannot decode') && (await cutShort(file).catch(() => false))) {
+    return new UserError(`${name}: truncated or corrupt image (the file ends before its image data does)`);
+  }
+  return new UserError(`${name}: ${problem}`);
 }
 
 function checkPixels(name: string, width: number, height: number, maxPixels: number): void {
@@ -115,13 +148,13 @@ export async function readImage(image: ImageInput, opts: ReadOptions = {}): Prom
   }
   const file = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   // limitInputPixels false: we check the limit ourselves for a message that names the flag.
-  const open = () => sharp(file, { failOn: 'truncated', limitInputPixels: false, sequentialRead: true });
+  const decoder = () => sharp(file, { failOn: 'truncated', limitInputPixels: false, sequentialRead: true });
   let meta: sharp.Metadata;
-  try { meta = await open().metadata(); } catch (e) { throw new UserError(`${name}: ${decodeProblem(e)}`); }
+  try { meta = await decoder().metadata(); } catch (e) { throw await decodeFailure(name, file, e); }
   if (!meta.width || !meta.height) throw new UserError(`${name}: not an image (no dimensions)`);
   checkPixels(name, meta.width, meta.height, maxPixels);
   try {
-    const { data, info } = await open()
+    const { data, info } = await decoder()
       .rotate() // EXIF orientation
       .removeAlpha()
       .toColourspace('srgb')
@@ -130,6 +163,6 @@ export async function readImage(image: ImageInput, opts: ReadOptions = {}): Prom
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, name };
   } catch (e) {
-    throw new UserError(`${name}: ${decodeProblem(e)}`);
+    throw await decodeFailure(name, file, e);
   }
 }

@@ -64,14 +64,24 @@ export class FacePaster {
    * photo rectangle it reads: converting the whole photo to float was a third of this step.
    */
   async crops(photo: { data: Uint8Array; width: number; height: number }, aligns: readonly Alignment[]): Promise<Float32Array> {
-    const R = this.resolution, n = aligns.length;
-    const out = new Float32Array(n * 3 * R * R); // a crop wholly outside the photo stays 0, the mean colour
-    if (n === 0) return out;
+    const R = this.resolution, per = 3 * R * R, faces = await this.faceCrops(photo, aligns);
+    const out = new Float32Array(faces.length * per);
+    faces.forEach((f, i) => out.set(f, i * per));
+    return out;
+  }
+
+  /**
+   * The same crops, one [3,R,R] array per face: each is the crop run's own output, so a photo's
+   * crops are never copied into one batch.
+   */
+  async faceCrops(photo: { data: Uint8Array; width: number; height: number }, aligns: readonly Alignment[]): Promise<Float32Array[]> {
+    const R = this.resolution, out: Float32Array[] = [];
+    if (aligns.length === 0) return out;
     const session = await this.cropSession();
-    for (const [i, al] of aligns.entries()) {
+    for (const al of aligns) {
       const box = cropFootprint(al, photo.width, photo.height);
       const w = box.x1 - box.x0, h = box.y1 - box.y0;
-      if (w <= 0 || h <= 0) continue;
+      if (w <= 0 || h <= 0) { out.push(new Float32Array(3 * R * R)); continue; } // wholly outside: 0, the mean colour
       const grid = cropGrid(al, w, h, undefined, R, 0, [box.x0, box.y0]); // [1,R,R,2]
       const res = await session.run({
         photo: { data: photo.data, shape: [1, photo.height, photo.width, 3] },
@@ -79,7 +89,7 @@ export class FacePaster {
         end: { data: BigInt64Array.from([BigInt(box.y1), BigInt(box.x1)]), shape: [2] },
         grid: { data: grid, shape: [1, R, R, 2] },
       });
-      out.set(res.crops!.data as Float32Array, i * 3 * R * R);
+      out.push(res.crops!.data as Float32Array);
     }
     return out;
   }
@@ -88,9 +98,10 @@ export class FacePaster {
    * Faces' logits [n,C,h,h] (h normally R) → composite over a W×H photo. Face i's pixels are
    * those of its paste region (spec: the pre-image of |c| ≤ 2 with the tanh warp, the crop square
    * without it); only those are sampled. A pixel one face covers is that face's without a softmax;
-   * where several cover it, 1 − p(background) decides.
+   * where several cover it, 1 − p(background) decides. `logits` may also be one [C,h,h] array per
+   * face (the model's own outputs: no 100 MB batch copy for five faces at 512²).
    */
-  async composite(width: number, height: number, aligns: readonly Alignment[], logits: Float32Array, C: number, h: number, opts: { foreground?: boolean } = {}): Promise<Composite> {
+  async composite(width: number, height: number, aligns: readonly Alignment[], logits: Float32Array | readonly Float32Array[], C: number, h: number, opts: { foreground?: boolean } = {}): Promise<Composite> {
     const n = aligns.length;
     const labels = new Uint8Array(width * height), owner = new Uint8Array(width * height);
     const best = new Float32Array(width * height).fill(-1);
@@ -105,7 +116,7 @@ export class FacePaster {
     if (n > 1) for (const { pixels } of faces) for (let k = 0; k < pixels.length; k++) { const q = pixels[k]!; if (count[q]! < 2) count[q]!++; }
     const sample = async (i: number, grid: Float32Array, fg: boolean) => {
       const session = await this.pasteSession(h, C, fg);
-      const face = logits.subarray(i * C * h * h, (i + 1) * C * h * h);
+      const face = logits instanceof Float32Array ? logits.subarray(i * C * h * h, (i + 1) * C * h * h) : logits[i]!;
       const lab = new Uint8Array(grid.length / 2), prob = fg ? new Float32Array(grid.length / 2) : undefined;
       for (let start = 0; start < lab.length; start += PASTE_CHUNK) {
         const end = Math.min(lab.length, start + PASTE_CHUNK);

@@ -41,6 +41,26 @@ function split(pixels: Int32Array, grid: Float32Array, count: Uint8Array, allSha
   return { solo, shared };
 }
 
+/** How many faces cover each pixel, capped at 2 (kept out of the async composite so V8 optimises the loop). */
+function coverCount(faces: readonly Points[], size: number): Uint8Array {
+  const count = new Uint8Array(size);
+  for (const { pixels } of faces) for (let k = 0; k < pixels.length; k++) { const q = pixels[k]!; if (count[q]! < 2) count[q]!++; }
+  return count;
+}
+
+/** Pixels only face i covers: its label, no probability needed. */
+function writeSolo(px: Int32Array, lab: Uint8Array, face: number, labels: Uint8Array, owner: Uint8Array, best: Float32Array): void {
+  for (let k = 0; k < px.length; k++) { const q = px[k]!; labels[q] = lab[k]!; owner[q] = face; best[q] = NaN; }
+}
+
+/** Pixels several faces cover: face i takes those where its 1 − p(background) is the highest so far. */
+function writeShared(px: Int32Array, lab: Uint8Array, prob: Float32Array, face: number, labels: Uint8Array, owner: Uint8Array, best: Float32Array): void {
+  for (let k = 0; k < px.length; k++) {
+    const q = px[k]!, f = prob[k]!;
+    if (f > best[q]!) { best[q] = f; labels[q] = lab[k]!; owner[q] = face; }
+  }
+}
+
 export class FacePaster {
   private readonly paste = new Map<string, Promise<GraphSession>>();
   private crop?: Promise<GraphSession>;
@@ -112,12 +132,16 @@ export class FacePaster {
       return region.x1 > region.x0 && region.y1 > region.y0 ? pasteGrid(al, region, width) : { pixels: new Int32Array(0), grid: new Float32Array(0) };
     });
     // How many faces cover each pixel (capped at 2): only shared pixels need the softmax.
-    const count = new Uint8Array(n > 1 ? width * height : 0);
-    if (n > 1) for (const { pixels } of faces) for (let k = 0; k < pixels.length; k++) { const q = pixels[k]!; if (count[q]! < 2) count[q]!++; }
+    const count = n > 1 ? coverCount(faces, width * height) : new Uint8Array(0);
     const sample = async (i: number, grid: Float32Array, fg: boolean) => {
       const session = await this.pasteSession(h, C, fg);
       const face = logits instanceof Float32Array ? logits.subarray(i * C * h * h, (i + 1) * C * h * h) : logits[i]!;
-      const lab = new Uint8Array(grid.length / 2), prob = fg ? new Float32Array(grid.length / 2) : undefined;
+      const points = grid.length / 2;
+      if (points <= PASTE_CHUNK) { // one run (the usual case): its outputs as they are, no copy
+        const out = await session.run({ logits: { data: face, shape: [1, C, h, h] }, grid: { data: grid, shape: [1, 1, points, 2] } });
+        return { lab: out.labels!.data as Uint8Array, prob: fg ? out.foreground!.data as Float32Array : undefined };
+      }
+      const lab = new Uint8Array(points), prob = fg ? new Float32Array(points) : undefined;
       for (let start = 0; start < lab.length; start += PASTE_CHUNK) {
         const end = Math.min(lab.length, start + PASTE_CHUNK);
         const out = await session.run({
@@ -133,17 +157,11 @@ export class FacePaster {
       const { pixels, grid } = faces[i]!;
       const { solo, shared } = n > 1 || opts.foreground ? split(pixels, grid, count, !!opts.foreground) : { solo: { pixels, grid }, shared: undefined };
       if (solo.pixels.length > 0) {
-        const { lab } = await sample(i, solo.grid, false);
-        const px = solo.pixels;
-        for (let k = 0; k < px.length; k++) { const q = px[k]!; labels[q] = lab[k]!; owner[q] = i + 1; best[q] = NaN; }
+        writeSolo(solo.pixels, (await sample(i, solo.grid, false)).lab, i + 1, labels, owner, best);
       }
       if (shared && shared.pixels.length > 0) {
         const { lab, prob } = await sample(i, shared.grid, true);
-        const px = shared.pixels;
-        for (let k = 0; k < px.length; k++) {
-          const q = px[k]!, f = prob![k]!;
-          if (f > best[q]!) { best[q] = f; labels[q] = lab[k]!; owner[q] = i + 1; }
-        }
+        writeShared(shared.pixels, lab, prob!, i + 1, labels, owner, best);
       }
     }
     return { labels, owner, foreground: best };

@@ -50,11 +50,11 @@ export interface FacesParsed extends Composite {
 const now = () => performance.now();
 
 function canvasArgmax(logits: Float32Array, C: number, h: number): Uint8Array {
-  const plane = h * h, out = new Uint8Array(plane);
-  for (let p = 0; p < plane; p++) {
-    let best = 0, bv = -Infinity;
-    for (let c = 0; c < C; c++) { const v = logits[c * plane + p]!; if (v > bv) { bv = v; best = c; } }
-    out[p] = best;
+  // Class-major, like the logits: one sequential pass per class plane (ties keep the lower class).
+  const plane = h * h, out = new Uint8Array(plane), bv = new Float32Array(plane).fill(-Infinity);
+  for (let c = 0; c < C; c++) {
+    const base = c * plane;
+    for (let p = 0; p < plane; p++) { const v = logits[base + p]!; if (v > bv[p]!) { bv[p] = v; out[p] = c; } }
   }
   return out;
 }

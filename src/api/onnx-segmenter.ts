@@ -206,8 +206,10 @@ export class FileOnnxSegmenter implements Segmenter {
     let h = 0, w = 0;
     for (let i = 0; i < n; i += step) {
       // A graph with a fixed batch gets zero-padded chunks of exactly that size.
-      const chunk = new Float32Array(step * per);
-      chunk.set(batch.subarray(i * per, Math.min(n, i + step) * per));
+      // A whole, exactly sized batch (one aligned face's crop) goes in as it is.
+      const whole = i === 0 && batch.length === step * per && batch.byteOffset === 0 && batch.length === batch.buffer.byteLength / 4;
+      const chunk = whole ? batch : new Float32Array(step * per);
+      if (!whole) chunk.set(batch.subarray(i * per, Math.min(n, i + step) * per));
       const out = await runOne(this.session, chunk, [step, 3, r, r]);
       [, , h, w] = out.shape as [number, number, number, number];
       parts.push(out.data.subarray(0, Math.min(step, n - i) * this.numClasses * h * w));

@@ -49,21 +49,21 @@ export interface FacesParsed extends Composite {
 
 const now = () => performance.now();
 
-function canvasArgmax(logits: Float32Array, offset: number, C: number, h: number): Uint8Array {
-  const plane = h * h, out = new Uint8Array(plane);
-  for (let p = 0; p < plane; p++) {
-    let best = 0, bv = -Infinity;
-    for (let c = 0; c < C; c++) { const v = logits[offset + c * plane + p]!; if (v > bv) { bv = v; best = c; } }
-    out[p] = best;
+function canvasArgmax(logits: Float32Array, C: number, h: number): Uint8Array {
+  // Class-major, like the logits: one sequential pass per class plane (ties keep the lower class).
+  const plane = h * h, out = new Uint8Array(plane), bv = new Float32Array(plane).fill(-Infinity);
+  for (let c = 0; c < C; c++) {
+    const base = c * plane;
+    for (let p = 0; p < plane; p++) { const v = logits[base + p]!; if (v > bv[p]!) { bv[p] = v; out[p] = c; } }
   }
   return out;
 }
 
-function cropRgb(crops: Float32Array, i: number, R: number): Uint8Array {
+function cropRgb(crop: Float32Array, R: number): Uint8Array {
   const plane = R * R, out = new Uint8Array(plane * 3);
   for (let c = 0; c < 3; c++) {
-    const base = (i * 3 + c) * plane, m = IMAGENET_MEAN[c]!, s = IMAGENET_STD[c]!;
-    for (let p = 0; p < plane; p++) out[p * 3 + c] = Math.max(0, Math.min(255, Math.round((crops[base + p]! * s + m) * 255)));
+    const base = c * plane, m = IMAGENET_MEAN[c]!, s = IMAGENET_STD[c]!;
+    for (let p = 0; p < plane; p++) out[p * 3 + c] = Math.max(0, Math.min(255, Math.round((crop[base + p]! * s + m) * 255)));
   }
   return out;
 }
@@ -75,22 +75,23 @@ export async function parseFaces(
   const R = model.resolution, C = model.numClasses;
   const t0 = now();
   const aligns = faces.map((f) => alignmentFor(model.head, f.landmarks as unknown as Landmarks5, R));
-  const inputs = await paster.crops(photo, aligns); // [n,3,R,R]
+  const inputs = await paster.faceCrops(photo, aligns); // n × [3,R,R]
   const t1 = now();
-  // One face per run: the model's sessions stay at batch 1 whatever the number of faces.
-  const per = 3 * R * R;
-  let logits = new Float32Array(0), h = R;
+  // One face per run: the model's sessions stay at batch 1 whatever the number of faces. Each
+  // face's logits stay the model's own output array (no copy into one [n,C,h,h] batch).
+  const logits: Float32Array[] = [];
+  let h = R;
   for (let i = 0; i < faces.length; i++) {
-    const out = await model.run(inputs.subarray(i * per, (i + 1) * per), 1);
-    if (i === 0) { h = out.height; logits = new Float32Array(faces.length * C * h * h); }
+    const out = await model.run(inputs[i]!, 1);
+    if (i === 0) h = out.height;
     if (out.height !== h || out.width !== h) throw new Error(`the model returned ${out.height}×${out.width} logits; face parsing needs square maps`);
-    logits.set(out.logits.subarray(0, C * h * h), i * C * h * h);
+    logits.push(out.logits.length === C * h * h ? out.logits : out.logits.subarray(0, C * h * h));
   }
   const t2 = now();
   const comp = await paster.composite(photo.width, photo.height, aligns, logits, C, h);
   const t3 = now();
   const crops = opts.crops
-    ? faces.map((_, i) => ({ rgb: cropRgb(inputs, i, R), labels: canvasArgmax(logits, i * C * h * h, C, h), size: h }))
+    ? faces.map((_, i) => ({ rgb: cropRgb(inputs[i]!, R), labels: canvasArgmax(logits[i]!, C, h), size: h }))
     : undefined;
   return { ...comp, aligns, ...(crops ? { crops } : {}), timing: { alignMs: t1 - t0, inferenceMs: t2 - t1, pasteMs: t3 - t2 } };
 }

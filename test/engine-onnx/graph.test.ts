@@ -160,15 +160,19 @@ test('float32 → float16 conversion rounds to nearest even, including subnormal
   assert.equal(halfToFloat(fast[16]!), 0.0999755859375);
 });
 
-test('weightDType float16: large kernels stored as float16, small ones and the arithmetic stay float32', async () => {
+/** A 3×3 conv ('0.') then a 64→64 linear ('1.'), with seeded weights: the smallest mixed-precision model. */
+function convThenLinear(seed: number) {
   const conv = new Conv2d(3, 4, 3, { padding: 1 });
   const fc = new Linear(64, 64);
-  const net = new Sequential([conv, fc]).setPrefix('');
-  const sd = stateDictFor(net, 11);
+  const sd = stateDictFor(new Sequential([conv, fc]).setPrefix(''), seed);
   const model = {
-    forward: (ctx: Ctx<OnnxValue>, x: OnnxValue) =>
-      fc.forward(ctx, ctx.ops.reshape(conv.forward(ctx, x), [1, 64])),
+    forward: (ctx: Ctx<OnnxValue>, x: OnnxValue) => fc.forward(ctx, ctx.ops.reshape(conv.forward(ctx, x), [1, 64])),
   };
+  return { sd, model };
+}
+
+test('weightDType float16: large kernels stored as float16, small ones and the arithmetic stay float32', async () => {
+  const { sd, model } = convThenLinear(11);
   const x = f32([1, 3, 4, 4], 5);
   // Reference: a float32 graph whose large weight was rounded to float16 on the host.
   const rounded: StateDict = new Map(sd);
@@ -195,14 +199,7 @@ test('weightDType float16: large kernels stored as float16, small ones and the a
 });
 
 test('a precision plan mixes a float16 graph by module prefix: each layer computes in its weights\' dtype', async () => {
-  const conv = new Conv2d(3, 4, 3, { padding: 1 });
-  const fc = new Linear(64, 64);
-  const net = new Sequential([conv, fc]).setPrefix('');
-  const sd = stateDictFor(net, 12);
-  const model = {
-    forward: (ctx: Ctx<OnnxValue>, x: OnnxValue) =>
-      fc.forward(ctx, ctx.ops.reshape(conv.forward(ctx, x), [1, 64])),
-  };
+  const { sd, model } = convThenLinear(12);
   const x = f32([1, 3, 4, 4], 6);
   const F16 = onnx.TensorProto.DataType.FLOAT16;
   const F32 = onnx.TensorProto.DataType.FLOAT;

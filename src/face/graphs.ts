@@ -15,7 +15,8 @@ function i64(g: GraphBuilder, values: readonly number[]): OnnxValue {
   return g.initializer(BigInt64Array.from(values.map(BigInt)), [values.length], 'int64');
 }
 
-function one(g: GraphBuilder, op: string, inputs: readonly (OnnxValue | null)[], attrs: Record<string, number | string | readonly number[]> = {}): OnnxValue {
+/** One node with one output, as a value for the next node's inputs (shapes are not tracked here). */
+export function one(g: GraphBuilder, op: string, inputs: readonly (OnnxValue | null)[], attrs: Record<string, number | string | readonly number[]> = {}): OnnxValue {
   return v(g.node(op, inputs, attrs)[0]!, []);
 }
 

@@ -7,6 +7,7 @@
 // fully-connected layer giving x, y interleaved for the 68 points in [0, 1] of the input square.
 // No fs: the browser could build it too.
 import { GraphBuilder, type OnnxValue } from '../engine/onnx/graph.js';
+import { one } from './graphs.js';
 
 export const LANDMARK_INPUT = 112;
 export const LANDMARK_POINTS = 68;
@@ -92,8 +93,6 @@ export function landmarks68Onnx(weights: Map<string, TfTensor>, producer = 'segf
     return t;
   };
   const g = new GraphBuilder('face_api_landmark_68');
-  const val = (name: string): OnnxValue => ({ name, shape: [], dtype: 'float32' });
-  const op = (type: string, inputs: readonly (OnnxValue | null)[], attrs: Record<string, number | string | readonly number[]> = {}) => val(g.node(type, inputs, attrs)[0]!);
   // Quantised tensors stay uint8 in the file (0.36 MB instead of 1.4 MB): value = min + scale·q in
   // the graph, constant-folded by ONNX Runtime when the session is created.
   const init = (t: TfTensor, name: string, shape = t.shape, perm = false): OnnxValue => {
@@ -101,42 +100,42 @@ export function landmarks68Onnx(weights: Map<string, TfTensor>, producer = 'segf
     const q = g.initializer(perm ? hwioToOihw(t.quant.q, t.shape) : t.quant.q, shape, 'uint8', name);
     const scale = g.initializer(Float32Array.from([t.quant.scale]), [], 'float32', `${name}/scale`);
     const min = g.initializer(Float32Array.from([t.quant.min]), [], 'float32', `${name}/min`);
-    return op('Add', [op('Mul', [op('Cast', [q], { to: 1 }), scale]), min]);
+    return one(g, 'Add', [one(g, 'Mul', [one(g, 'Cast', [q], { to: 1 }), scale]), min]);
   };
 
   const input = g.input('input', [0, LANDMARK_INPUT, LANDMARK_INPUT, 3]);
   g.setDimParam('input', 0, 'n');
-  const nchw = op('Transpose', [input], { perm: [0, 3, 1, 2] }); // [n,3,112,112]
+  const nchw = one(g, 'Transpose', [input], { perm: [0, 3, 1, 2] }); // [n,3,112,112]
   const mean = g.initializer(Float32Array.from(MEAN_RGB), [1, 3, 1, 1], 'float32', 'mean_rgb');
-  let x = op('Div', [op('Sub', [nchw, mean]), g.initializer(Float32Array.from([255]), [], 'float32', 'scale_255')]);
+  let x = one(g, 'Div', [one(g, 'Sub', [nchw, mean]), g.initializer(Float32Array.from([255]), [], 'float32', 'scale_255')]);
 
   // TF 'same' padding: stride 1 pads 1 on each side; stride 2 on an even size pads only the end.
   const pads = (stride: number) => (stride === 2 ? [0, 0, 1, 1] : [1, 1, 1, 1]);
   const conv = (from: OnnxValue, key: string, stride: number, cin: number, cout: number, first: boolean): OnnxValue => {
     if (first) {
       const w = init(want(`${key}/filters`, [3, 3, cin, cout]), `${key}/filters`, [cout, cin, 3, 3], true);
-      return op('Conv', [from, w, init(want(`${key}/bias`, [cout]), `${key}/bias`)], { kernel_shape: [3, 3], strides: [stride, stride], pads: pads(stride) });
+      return one(g, 'Conv', [from, w, init(want(`${key}/bias`, [cout]), `${key}/bias`)], { kernel_shape: [3, 3], strides: [stride, stride], pads: pads(stride) });
     }
     const dw = init(want(`${key}/depthwise_filter`, [3, 3, cin, 1]), `${key}/depthwise_filter`, [cin, 1, 3, 3], true);
-    const d = op('Conv', [from, dw], { kernel_shape: [3, 3], strides: [stride, stride], pads: pads(stride), group: cin });
+    const d = one(g, 'Conv', [from, dw], { kernel_shape: [3, 3], strides: [stride, stride], pads: pads(stride), group: cin });
     const pw = init(want(`${key}/pointwise_filter`, [1, 1, cin, cout]), `${key}/pointwise_filter`, [cout, cin, 1, 1], true);
-    return op('Conv', [d, pw, init(want(`${key}/bias`, [cout]), `${key}/bias`)], { kernel_shape: [1, 1] });
+    return one(g, 'Conv', [d, pw, init(want(`${key}/bias`, [cout]), `${key}/bias`)], { kernel_shape: [1, 1] });
   };
 
   let cin = 3;
   WIDTHS.forEach((c, b) => {
-    const out1 = op('Relu', [conv(x, `dense${b}/conv0`, 2, cin, c, b === 0)]);
+    const out1 = one(g, 'Relu', [conv(x, `dense${b}/conv0`, 2, cin, c, b === 0)]);
     const out2 = conv(out1, `dense${b}/conv1`, 1, c, c, false);
-    let sum = op('Add', [out1, out2]);
-    const out3 = conv(op('Relu', [sum]), `dense${b}/conv2`, 1, c, c, false);
-    sum = op('Add', [sum, out3]);
-    const out4 = conv(op('Relu', [sum]), `dense${b}/conv3`, 1, c, c, false);
-    x = op('Relu', [op('Add', [sum, out4])]);
+    let sum = one(g, 'Add', [out1, out2]);
+    const out3 = conv(one(g, 'Relu', [sum]), `dense${b}/conv2`, 1, c, c, false);
+    sum = one(g, 'Add', [sum, out3]);
+    const out4 = conv(one(g, 'Relu', [sum]), `dense${b}/conv3`, 1, c, c, false);
+    x = one(g, 'Relu', [one(g, 'Add', [sum, out4])]);
     cin = c;
   }); // [n,256,7,7]
-  const pooled = op('AveragePool', [x], { kernel_shape: [7, 7], strides: [2, 2] }); // [n,256,1,1]
-  const flat = op('Flatten', [pooled], { axis: 1 }); // [n,256]
-  const fc = op('Add', [op('MatMul', [flat, init(want('fc/weights', [256, 2 * LANDMARK_POINTS]), 'fc/weights')]), init(want('fc/bias', [2 * LANDMARK_POINTS]), 'fc/bias')]);
+  const pooled = one(g, 'AveragePool', [x], { kernel_shape: [7, 7], strides: [2, 2] }); // [n,256,1,1]
+  const flat = one(g, 'Flatten', [pooled], { axis: 1 }); // [n,256]
+  const fc = one(g, 'Add', [one(g, 'MatMul', [flat, init(want('fc/weights', [256, 2 * LANDMARK_POINTS]), 'fc/weights')]), init(want('fc/bias', [2 * LANDMARK_POINTS]), 'fc/bias')]);
   g.output({ name: fc.name, shape: [0, 2 * LANDMARK_POINTS], dtype: 'float32' }, 'landmarks');
   g.setDimParam('landmarks', 0, 'n');
   return g.serialize(producer);

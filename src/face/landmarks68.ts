@@ -6,6 +6,7 @@
 import { GraphBuilder, type OnnxValue } from '../engine/onnx/graph.js';
 import type { RgbImage } from '../image/read.js';
 import type { DetectedFace } from './detector.js';
+import { one } from './graphs.js';
 import { LANDMARK_INPUT, LANDMARK_POINTS } from './landmarks68-onnx.js';
 import type { GraphRuntime, GraphSession } from './runtime.js';
 
@@ -46,18 +47,16 @@ export function cropToPhoto(c: LandmarkCrop, u: number, v: number): [number, num
 export function landmarkCropGraph(): Uint8Array {
   const N = LANDMARK_INPUT, S = SUPERSAMPLE;
   const g = new GraphBuilder('segface_landmark_crop');
-  const val = (name: string): OnnxValue => ({ name, shape: [], dtype: 'float32' });
-  const op = (type: string, inputs: readonly OnnxValue[], attrs: Record<string, number | string | readonly number[]> = {}) => val(g.node(type, inputs, attrs)[0]!);
   const photo = g.input('photo', [1, 0, 0, 3], 'uint8');
   g.setDimParam('photo', 1, 'H');
   g.setDimParam('photo', 2, 'W');
-  const img = op('Transpose', [op('Cast', [photo], { to: 1 })], { perm: [0, 3, 1, 2] }); // [1,3,H,W]
+  const img = one(g, 'Transpose', [one(g, 'Cast', [photo], { to: 1 })], { perm: [0, 3, 1, 2] }); // [1,3,H,W]
   const grid = g.input('grid', [1, S * N, 0, 2]);
   g.setDimParam('grid', 2, 'nSN');
-  const s = op('GridSample', [img, grid], { mode: 'linear', padding_mode: 'zeros', align_corners: 0 }); // [1,3,S·N,n·S·N]
-  const p = op('AveragePool', [s], { kernel_shape: [S, S], strides: [S, S] }); // [1,3,N,n·N]
-  const r = op('Reshape', [p, g.initializer(BigInt64Array.from([3n, BigInt(N), -1n, BigInt(N)]), [4], 'int64')]); // [3,N,n,N]
-  g.output({ name: op('Transpose', [r], { perm: [2, 1, 3, 0] }).name, shape: [0, N, N, 3], dtype: 'float32' }, 'input'); // [n,N,N,3]
+  const s = one(g, 'GridSample', [img, grid], { mode: 'linear', padding_mode: 'zeros', align_corners: 0 }); // [1,3,S·N,n·S·N]
+  const p = one(g, 'AveragePool', [s], { kernel_shape: [S, S], strides: [S, S] }); // [1,3,N,n·N]
+  const r = one(g, 'Reshape', [p, g.initializer(BigInt64Array.from([3n, BigInt(N), -1n, BigInt(N)]), [4], 'int64')]); // [3,N,n,N]
+  g.output({ name: one(g, 'Transpose', [r], { perm: [2, 1, 3, 0] }).name, shape: [0, N, N, 3], dtype: 'float32' }, 'input'); // [n,N,N,3]
   g.setDimParam('input', 0, 'n');
   return g.serialize();
 }

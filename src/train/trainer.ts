@@ -323,8 +323,10 @@ async function trainProcess(cfg: TrainConfig, dist: Dist): Promise<TrainResult> 
         rec.val = { Mean_F1: m.meanF1, mean_iou: m.meanIoU, pixel_accuracy: m.pixelAccuracy, f1: Object.fromEntries(m.f1) };
       }
       const path = join(dir, checkpointName(epoch));
-      saveCheckpoint(path, epoch);
+      // The record goes first: a kill between the two leaves a record --resume drops (it re-runs
+      // the epoch), never a finished epoch whose record is lost.
       appendFileSync(jsonFile, `${JSON.stringify(rec)}\n`);
+      saveCheckpoint(path, epoch);
       records.push(rec);
       const parts = Object.entries(rec.parts).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
       const val = rec.val ? ` Mean_F1 ${rec.val.Mean_F1.toFixed(4)} mIoU ${rec.val.mean_iou.toFixed(2)}` : '';

@@ -9,8 +9,7 @@ import { BLAZEFACE_SIZE, decodeBlazeFace, weightedNms, type Candidate } from './
 import { BLAZEFACE_STRIDE, dynamicBlazeFace } from './blazeface-graph.js';
 import { TEMPLATE_512, type Landmarks5 } from './align.js';
 import { levelGraph, windowsGraph } from './graphs.js';
-import { Lanes, lanesOf, openForLanes } from './lanes.js';
-import type { Fetched, GraphRuntime, GraphSession } from './runtime.js';
+import type { GraphRuntime, GraphSession } from './runtime.js';
 
 export interface DetectOptions {
   /** Minimum detector score (default 0.5). */
@@ -54,9 +53,6 @@ const MAX_LEVEL_RATIO = 5;
  */
 const MAX_WINDOW = 1280;
 
-/** Tall levels cut into row bands, one per lane (off: see docs/in-the-wild.md, "Lanes"). */
-const BANDS = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SEGFACE_DETECT_BANDS === '1';
-
 /** A detector input cut from a level: origin, size (multiples of the stride), rotation. */
 interface Window { ox: number; oy: number; w: number; h: number; angle: number }
 
@@ -74,25 +70,19 @@ export class FaceDetector {
   /** Level graphs by number of levels (one run resizes them all). */
   private readonly levels = new Map<number, Promise<GraphSession>>();
 
-  /** Runs that may go side by side (lanes.ts): then each level is resized and searched apart. */
-  private readonly lanes: number;
-
-  private constructor(private readonly runtime: GraphRuntime, private readonly model: GraphSession, private readonly windows: GraphSession) {
-    this.lanes = lanesOf(runtime);
-  }
+  private constructor(private readonly runtime: GraphRuntime, private readonly model: GraphSession, private readonly windows: GraphSession) {}
 
   private levelSession(k: number): Promise<GraphSession> {
     let s = this.levels.get(k);
-    if (!s) { s = openForLanes(this.runtime, levelGraph(k)); this.levels.set(k, s); }
+    if (!s) { s = this.runtime.open(levelGraph(k)); this.levels.set(k, s); }
     return s;
   }
 
   /** `modelBytes`: face_detection_back_256x256_barracuda.onnx (made size-free here). */
   static async open(runtime: GraphRuntime, modelBytes: Uint8Array): Promise<FaceDetector> {
-    const [m, w] = await Promise.all([openForLanes(runtime, dynamicBlazeFace(modelBytes)), openForLanes(runtime, windowsGraph(BLAZEFACE_SIZE))]);
+    const [m, w] = await Promise.all([runtime.open(dynamicBlazeFace(modelBytes)), runtime.open(windowsGraph(BLAZEFACE_SIZE))]);
     const det = new FaceDetector(runtime, m, w);
-    // The usual photo sizes: 1 or 2 levels in one run; with lanes, one level per run.
-    await Promise.all((det.lanes > 1 ? [1] : [1, 2]).map((k) => det.levelSession(k)));
+    await Promise.all([1, 2].map((k) => det.levelSession(k))); // the usual photo sizes: 1 or 2 levels
     return det;
   }
 
@@ -111,12 +101,13 @@ export class FaceDetector {
     const overlap = Math.min(0.5, Math.max(0.25, (MIN_DETECTABLE * ratio * 1.1) / S));
 
     const photo = { data: img.data, shape: [1, H, W, 3] };
-    const lanes = new Lanes(this.lanes);
+    const cands: Candidate[] = [];
     const run = async (input: Float32Array, w: Window) => {
-      const res = await lanes.run(() => this.model.run({ 'input:0': { data: input, shape: [1, w.h, w.w, 3] } }));
+      const res = await this.model.run({ 'input:0': { data: input, shape: [1, w.h, w.w, 3] } });
       return decodeBlazeFace(res['Identity:0']!.data as Float32Array, res['Identity_1:0']!.data as Float32Array,
         res['Identity_2:0']!.data as Float32Array, res['Identity_3:0']!.data as Float32Array, threshold, w.w, w.h);
     };
+    // Level sizes, then all levels in one run of the level graph.
     const span = (len: number) => Math.min(MAX_WINDOW, roundUp(len));
     const levels = sides.map((side) => {
       const s = S / side; // photo → level
@@ -124,52 +115,36 @@ export class FaceDetector {
       // Upright windows: the whole level when it fits MAX_WINDOW, else overlapping big windows
       // (the overlap the 256 tiles had, in level pixels). Sides are rounded up to the stride; the
       // level is padded with 0 (mid-grey) to match.
-      const ww = span(lw), px = Math.max(0, ww - lw);
-      let wh = span(lh);
-      const py = Math.max(0, wh - lh);
-      // With lanes, a tall level is cut into that many overlapping row bands searched side by
-      // side (their overlap is the windows' own, so every face this level must find lies whole in
-      // one band); a band's rows are a contiguous part of the level, so no copy.
-      if (BANDS && this.lanes > 1 && wh >= 4 * overlap * S) wh = Math.min(wh, roundUp((wh + (this.lanes - 1) * overlap * S) / this.lanes));
+      const ww = span(lw), wh = span(lh), px = Math.max(0, ww - lw), py = Math.max(0, wh - lh);
       return { lw, lh, ww, wh, px, py };
     });
-    const sizes = (i: number) => ({ size: int64([levels[i]!.lh, levels[i]!.lw]), pad: int64([levels[i]!.py, levels[i]!.px]) });
-    // The resized levels: all in one run of the level graph, or with lanes one run per level.
-    let combined: Promise<Record<string, Fetched>> | undefined;
-    const levelPixels = async (i: number): Promise<Fetched> => {
-      if (this.lanes > 1) {
-        const { size, pad } = sizes(i);
-        return (await lanes.run(async () => (await this.levelSession(1)).run({ photo, size0: size, pad0: pad }))).level0!;
-      }
-      combined ??= this.levelSession(levels.length).then((s) => s.run(Object.assign({ photo }, ...levels.map((_, k) => ({ [`size${k}`]: sizes(k).size, [`pad${k}`]: sizes(k).pad })))));
-      return (await combined)[`level${i}`]!;
-    };
-    // Per level, per window: its candidates (kept in this order whatever order the runs end in).
-    const found = await Promise.all(levels.map(async ({ lw, lh, ww, wh, px, py }, i) => {
+    const feeds: Record<string, { data: Uint8Array | BigInt64Array; shape: number[] }> = { photo };
+    levels.forEach((l, i) => { feeds[`size${i}`] = int64([l.lh, l.lw]); feeds[`pad${i}`] = int64([l.py, l.px]); });
+    const resized = await (await this.levelSession(levels.length)).run(feeds);
+    for (const [i, { lw, lh, ww, wh, px, py }] of levels.entries()) {
       const sx = lw / W, sy = lh / H;
-      const level = await levelPixels(i);
+      const level = resized[`level${i}`]!;
       const pixels = level.data as Float32Array; // [1,lh+py,lw+px,3]
       const pw = lw + px, ph = lh + py;
-      const upright: Window[] = [];
-      for (const oy of starts(ph, wh, overlap * S)) for (const ox of starts(pw, ww, overlap * S)) upright.push({ ox, oy, w: ww, h: wh, angle: 0 });
-      const cands = await Promise.all(upright.map(async (w) => {
-        const input = ww === pw && wh === ph ? pixels
-          : ww === pw && w.oy + wh <= ph ? pixels.subarray(w.oy * pw * 3, (w.oy + wh) * pw * 3)
-            : cut(pixels, pw, ph, w.ox, w.oy, ww, wh);
-        return (await run(input, w)).filter((d) => !cutByWindow(d, w, lw, lh)).map((d) => toPhoto(d, w, sx, sy));
-      }));
+      for (const oy of starts(ph, wh, overlap * S)) {
+        for (const ox of starts(pw, ww, overlap * S)) {
+          const w: Window = { ox, oy, w: ww, h: wh, angle: 0 };
+          const input = ww === pw && wh === ph ? pixels : cut(pixels, pw, ph, ox, oy, ww, wh);
+          for (const d of await run(input, w)) if (!cutByWindow(d, w, lw, lh)) cands.push(toPhoto(d, w, sx, sy));
+        }
+      }
       // Rotated windows (only when asked for): S-px windows sampled in one GridSample run.
       if (angles.length > 0) {
         const turned: Window[] = [];
         for (const oy of starts(lh, S, overlap * S)) for (const ox of starts(lw, S, overlap * S)) for (const angle of angles) turned.push({ ox, oy, w: S, h: S, angle });
         const grid = new Float32Array(S * turned.length * S * 2);
-        turned.forEach((w, k) => windowGrid(w, pw, ph, grid, turned.length, k));
-        const rotated = (await lanes.run(() => this.windows.run({ image: { data: pixels, shape: level.shape }, grid: { data: grid, shape: [1, S, turned.length * S, 2] } }))).windows!.data as Float32Array; // [n,S,S,3]
-        cands.push(...await Promise.all(turned.map(async (w, k) => (await run(rotated.subarray(k * S * S * 3, (k + 1) * S * S * 3), w)).map((d) => toPhoto(d, w, sx, sy)))));
+        turned.forEach((w, i) => windowGrid(w, pw, ph, grid, turned.length, i));
+        const rotated = (await this.windows.run({ image: { data: pixels, shape: level.shape }, grid: { data: grid, shape: [1, S, turned.length * S, 2] } })).windows!.data as Float32Array; // [n,S,S,3]
+        for (const [k, w] of turned.entries()) {
+          for (const d of await run(rotated.subarray(k * S * S * 3, (k + 1) * S * S * 3), w)) cands.push(toPhoto(d, w, sx, sy));
+        }
       }
-      return cands.flat();
-    }));
-    const cands: Candidate[] = found.flat();
+    }
     return weightedNms(cands, 0.3)
       .map(toFace)
       .filter(plausible)

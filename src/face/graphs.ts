@@ -69,11 +69,10 @@ export function windowsGraph(S: number): Uint8Array {
 }
 
 /**
- * Aligned model inputs: photo uint8 [1,H,W,3], the rectangle the face reads (int64 `start` and
- * `end`, [y, x] each: only it is converted to float and normalised) and the face's crop grid over
- * that rectangle, all R rows or a band of them [1,rows,R,2] → ImageNet-normalised crop rows
- * [1,3,rows,R]. Outside the photo the input is 0 (the mean colour), as SegFace's own warp pads its
- * normalised input.
+ * Aligned model inputs: photo uint8 [1,H,W,3], the rectangle the faces read (int64 `start` and
+ * `end`, [y, x] each: only it is converted to float and normalised) and the faces' crop grids
+ * side by side over that rectangle [1,R,n·R,2] → ImageNet-normalised crops [n,3,R,R]. Outside
+ * the photo the input is 0 (the mean colour), as SegFace's own warp pads its normalised input.
  */
 export function cropGraph(R: number): Uint8Array {
   const g = new GraphBuilder('segface_face_crop');
@@ -87,11 +86,12 @@ export function cropGraph(R: number): Uint8Array {
   const mean = f32(g, IMAGENET_MEAN.map((m) => m * 255), [1, 3, 1, 1]);
   const std = f32(g, IMAGENET_STD.map((s) => s * 255), [1, 3, 1, 1]);
   const norm = one(g, 'Div', [one(g, 'Sub', [x, mean]), std]);
-  const grid = g.input('grid', [1, 0, R, 2]);
-  g.setDimParam('grid', 1, 'rows');
-  const s = one(g, 'GridSample', [norm, grid], { mode: 'linear', padding_mode: 'zeros', align_corners: 0 }); // [1,3,rows,R]
-  g.output(v(s.name, [1, 3, 0, R]), 'crops');
-  g.setDimParam('crops', 2, 'rows');
+  const grid = g.input('grid', [1, R, 0, 2]);
+  g.setDimParam('grid', 2, 'nR');
+  const s = one(g, 'GridSample', [norm, grid], { mode: 'linear', padding_mode: 'zeros', align_corners: 0 }); // [1,3,R,n·R]
+  const r = one(g, 'Reshape', [s, i64(g, [3, R, -1, R])]); // [3,R,n,R]
+  g.output(v(one(g, 'Transpose', [r], { perm: [2, 0, 1, 3] }).name, [0, 3, R, R]), 'crops');
+  g.setDimParam('crops', 0, 'n');
   return g.serialize();
 }
 

@@ -8,7 +8,6 @@ import type { RgbImage } from '../image/read.js';
 import type { DetectedFace } from './detector.js';
 import { one } from './graphs.js';
 import { LANDMARK_INPUT, LANDMARK_POINTS } from './landmarks68-onnx.js';
-import { inLanes, lanesOf, openForLanes } from './lanes.js';
 import type { GraphRuntime, GraphSession } from './runtime.js';
 
 /** Photo → net input sampled at SUPERSAMPLE² points per input pixel and averaged (antialiasing). */
@@ -95,17 +94,15 @@ export function landmarkMosaic(img: RgbImage, crops: readonly LandmarkCrop[]): M
 }
 
 /**
- * The crops' sampling grid into the mosaic, side by side: [1, S·112, n·S·112, 2] (with `only`,
- * that crop's alone: [1, S·112, S·112, 2]),
+ * The crops' sampling grid into the mosaic, side by side: [1, S·112, n·S·112, 2],
  * align_corners=False. Samples more than half a pixel off their tile lie outside the photo: they
  * are sent outside the mosaic (zeros, as GridSample pads the photo).
  */
-export function landmarkGrid(crops: readonly LandmarkCrop[], m: Mosaic, only?: number): Float32Array {
-  const M = LANDMARK_INPUT * SUPERSAMPLE, n = only === undefined ? crops.length : 1;
+export function landmarkGrid(crops: readonly LandmarkCrop[], m: Mosaic): Float32Array {
+  const M = LANDMARK_INPUT * SUPERSAMPLE, n = crops.length;
   const grid = new Float32Array(M * n * M * 2);
-  crops.forEach((c, face) => {
-    if (only !== undefined && face !== only) return;
-    const t = m.tiles[face]!, i = only === undefined ? face : 0;
+  crops.forEach((c, i) => {
+    const t = m.tiles[i]!;
     // cropToPhoto, unrolled: mosaic point = origin + a·eu + b·ev.
     const [x0, y0] = cropToPhoto(c, 0, 0), [x1, y1] = cropToPhoto(c, 1, 0), [x2, y2] = cropToPhoto(c, 0, 1);
     const ox = x0 - t.x0 + t.dx, oy = y0 - t.y0, ux = x1 - x0, uy = y1 - y0, vx = x2 - x0, vy = y2 - y0;
@@ -145,12 +142,12 @@ export function fiveFrom68(pts: Float64Array): [number, number][] {
 export type LandmarkSource = 'corners' | 'all';
 
 export class LandmarkNet {
-  private constructor(private readonly net: GraphSession, private readonly crop: GraphSession, private readonly lanes: number) {}
+  private constructor(private readonly net: GraphSession, private readonly crop: GraphSession) {}
 
   /** `modelBytes`: face_landmark_68.onnx (landmarks68-weights.ts). */
   static async open(runtime: GraphRuntime, modelBytes: Uint8Array): Promise<LandmarkNet> {
-    const [net, crop] = await Promise.all([runtime.open(modelBytes), openForLanes(runtime, landmarkCropGraph())]);
-    return new LandmarkNet(net, crop, lanesOf(runtime));
+    const [net, crop] = await Promise.all([runtime.open(modelBytes), runtime.open(landmarkCropGraph())]);
+    return new LandmarkNet(net, crop);
   }
 
   /** The net's raw output for inputs [n,112,112,3] (RGB 0..255): [n,136] in [0, 1] of the square. */
@@ -161,17 +158,10 @@ export class LandmarkNet {
 
   /** The net's inputs for crops of a photo, [n,112,112,3] (sampled from `m`, by default the crops' mosaic). */
   async inputs(img: RgbImage, crops: readonly LandmarkCrop[], m = landmarkMosaic(img, crops)): Promise<Float32Array> {
-    const M = LANDMARK_INPUT * SUPERSAMPLE, per = LANDMARK_INPUT * LANDMARK_INPUT * 3;
-    const photo = { data: m.data, shape: [1, m.height, m.width, 3] };
-    if (this.lanes === 1 || crops.length === 1) {
-      const res = await this.crop.run({ photo, grid: { data: landmarkGrid(crops, m), shape: [1, M, crops.length * M, 2] } });
-      return res.input!.data as Float32Array;
-    }
-    // With lanes: one crop run per face, side by side, copied into the net's batch.
-    const parts = await inLanes(crops.length, this.lanes, async (i) => (await this.crop.run({ photo, grid: { data: landmarkGrid(crops, m, i), shape: [1, M, M, 2] } })).input!.data as Float32Array);
-    const out = new Float32Array(crops.length * per);
-    parts.forEach((p, i) => out.set(p, i * per));
-    return out;
+    const M = LANDMARK_INPUT * SUPERSAMPLE;
+    const grid = landmarkGrid(crops, m);
+    const res = await this.crop.run({ photo: { data: m.data, shape: [1, m.height, m.width, 3] }, grid: { data: grid, shape: [1, M, crops.length * M, 2] } });
+    return res.input!.data as Float32Array;
   }
 
   /** 68 points per crop in photo coordinates (x, y interleaved). */

@@ -5,7 +5,6 @@
 // background.
 import { cropFootprint, cropGrid, pasteGrid, pasteRegion, type Alignment } from './geometry.js';
 import { cropGraph, pasteGraph } from './graphs.js';
-import { band, inLanes, lanesOf, openForLanes } from './lanes.js';
 import type { GraphRuntime, GraphSession } from './runtime.js';
 
 /** Photo pixels per paste-back run (bounds memory: C floats per point). */
@@ -66,21 +65,17 @@ export class FacePaster {
   private readonly paste = new Map<string, Promise<GraphSession>>();
   private crop?: Promise<GraphSession>;
 
-  private readonly lanes: number;
-
-  constructor(private readonly runtime: GraphRuntime, readonly resolution: number) {
-    this.lanes = lanesOf(runtime);
-  }
+  constructor(private readonly runtime: GraphRuntime, readonly resolution: number) {}
 
   private cropSession(): Promise<GraphSession> {
-    this.crop ??= openForLanes(this.runtime, cropGraph(this.resolution));
+    this.crop ??= this.runtime.open(cropGraph(this.resolution));
     return this.crop;
   }
 
   private pasteSession(h: number, C: number, foreground: boolean): Promise<GraphSession> {
     const key = `${h}x${C}${foreground ? 'f' : ''}`;
     let s = this.paste.get(key);
-    if (!s) { s = openForLanes(this.runtime, pasteGraph(h, C, foreground)); this.paste.set(key, s); }
+    if (!s) { s = this.runtime.open(pasteGraph(h, C, foreground)); this.paste.set(key, s); }
     return s;
   }
 
@@ -96,45 +91,27 @@ export class FacePaster {
   }
 
   /**
-   * The same crops, one [3,R,R] array per face. With one lane each is the crop run's own output
-   * (a photo's crops are never copied into one batch); with more, each face is cut into row bands
-   * (one per lane, all faces' bands side by side in the lanes) and its bands copied together.
+   * The same crops, one [3,R,R] array per face: each is the crop run's own output, so a photo's
+   * crops are never copied into one batch.
    */
   async faceCrops(photo: { data: Uint8Array; width: number; height: number }, aligns: readonly Alignment[]): Promise<Float32Array[]> {
-    const R = this.resolution;
-    if (aligns.length === 0) return [];
+    const R = this.resolution, out: Float32Array[] = [];
+    if (aligns.length === 0) return out;
     const session = await this.cropSession();
-    const bands = this.lanes;
-    const plans = aligns.map((al) => {
+    for (const al of aligns) {
       const box = cropFootprint(al, photo.width, photo.height);
       const w = box.x1 - box.x0, h = box.y1 - box.y0;
-      return w > 0 && h > 0 ? { box, grid: cropGrid(al, w, h, undefined, R, 0, [box.x0, box.y0]) } : undefined; // grid [1,R,R,2]
-    });
-    const run = async (i: number, b: number) => {
-      const { box, grid } = plans[i]!;
-      const [r0, r1] = band(R, bands, b);
+      if (w <= 0 || h <= 0) { out.push(new Float32Array(3 * R * R)); continue; } // wholly outside: 0, the mean colour
+      const grid = cropGrid(al, w, h, undefined, R, 0, [box.x0, box.y0]); // [1,R,R,2]
       const res = await session.run({
         photo: { data: photo.data, shape: [1, photo.height, photo.width, 3] },
         start: { data: BigInt64Array.from([BigInt(box.y0), BigInt(box.x0)]), shape: [2] },
         end: { data: BigInt64Array.from([BigInt(box.y1), BigInt(box.x1)]), shape: [2] },
-        grid: { data: grid.subarray(r0 * R * 2, r1 * R * 2), shape: [1, r1 - r0, R, 2] },
+        grid: { data: grid, shape: [1, R, R, 2] },
       });
-      return res.crops!.data as Float32Array; // [1,3,r1−r0,R]
-    };
-    const live = plans.flatMap((p, i) => (p ? [i] : []));
-    const parts = await inLanes(live.length * bands, this.lanes, (t) => run(live[Math.floor(t / bands)]!, t % bands));
-    const out: Float32Array[] = plans.map(() => new Float32Array(0));
-    live.forEach((i, k) => {
-      if (bands === 1) { out[i] = parts[k]!; return; }
-      const crop = new Float32Array(3 * R * R);
-      for (let b = 0; b < bands; b++) {
-        const [r0, r1] = band(R, bands, b), part = parts[k * bands + b]!, n = (r1 - r0) * R;
-        for (let c = 0; c < 3; c++) crop.set(part.subarray(c * n, (c + 1) * n), c * R * R + r0 * R);
-      }
-      out[i] = crop;
-    });
-    // Wholly outside the photo: 0, the mean colour.
-    return out.map((c) => (c.length > 0 ? c : new Float32Array(3 * R * R)));
+      out.push(res.crops!.data as Float32Array);
+    }
+    return out;
   }
 
   /**
@@ -156,34 +133,37 @@ export class FacePaster {
     });
     // How many faces cover each pixel (capped at 2): only shared pixels need the softmax.
     const count = n > 1 ? coverCount(faces, width * height) : new Uint8Array(0);
-    // The sampling runs: per face its solo and shared points, in pieces of at most PASTE_CHUNK
-    // points and at least one per lane, all side by side in the lanes; then written in face order
-    // (where faces overlap, ties keep the earlier face, as one run after the other did).
-    const jobs: { face: number; fg: boolean; pixels: Int32Array; grid: Float32Array }[] = [];
+    const sample = async (i: number, grid: Float32Array, fg: boolean) => {
+      const session = await this.pasteSession(h, C, fg);
+      const face = logits instanceof Float32Array ? logits.subarray(i * C * h * h, (i + 1) * C * h * h) : logits[i]!;
+      const points = grid.length / 2;
+      if (points <= PASTE_CHUNK) { // one run (the usual case): its outputs as they are, no copy
+        const out = await session.run({ logits: { data: face, shape: [1, C, h, h] }, grid: { data: grid, shape: [1, 1, points, 2] } });
+        return { lab: out.labels!.data as Uint8Array, prob: fg ? out.foreground!.data as Float32Array : undefined };
+      }
+      const lab = new Uint8Array(points), prob = fg ? new Float32Array(points) : undefined;
+      for (let start = 0; start < lab.length; start += PASTE_CHUNK) {
+        const end = Math.min(lab.length, start + PASTE_CHUNK);
+        const out = await session.run({
+          logits: { data: face, shape: [1, C, h, h] },
+          grid: { data: grid.subarray(start * 2, end * 2), shape: [1, 1, end - start, 2] },
+        });
+        lab.set(out.labels!.data as Uint8Array, start);
+        prob?.set(out.foreground!.data as Float32Array, start);
+      }
+      return { lab, prob };
+    };
     for (let i = 0; i < n; i++) {
       const { pixels, grid } = faces[i]!;
       const { solo, shared } = n > 1 || opts.foreground ? split(pixels, grid, count, !!opts.foreground) : { solo: { pixels, grid }, shared: undefined };
-      for (const [set, fg] of [[solo, false], [shared, true]] as const) {
-        if (!set || set.pixels.length === 0) continue;
-        const P = set.pixels.length, pieces = Math.max(this.lanes, Math.ceil(P / PASTE_CHUNK));
-        for (let k = 0; k < pieces; k++) {
-          const [p0, p1] = band(P, pieces, k);
-          if (p1 > p0) jobs.push({ face: i, fg, pixels: set.pixels.subarray(p0, p1), grid: set.grid.subarray(2 * p0, 2 * p1) });
-        }
+      if (solo.pixels.length > 0) {
+        writeSolo(solo.pixels, (await sample(i, solo.grid, false)).lab, i + 1, labels, owner, best);
+      }
+      if (shared && shared.pixels.length > 0) {
+        const { lab, prob } = await sample(i, shared.grid, true);
+        writeShared(shared.pixels, lab, prob!, i + 1, labels, owner, best);
       }
     }
-    const sampled = await inLanes(jobs.length, this.lanes, async (j) => {
-      const { face: i, fg, grid } = jobs[j]!;
-      const session = await this.pasteSession(h, C, fg);
-      const face = logits instanceof Float32Array ? logits.subarray(i * C * h * h, (i + 1) * C * h * h) : logits[i]!;
-      const out = await session.run({ logits: { data: face, shape: [1, C, h, h] }, grid: { data: grid, shape: [1, 1, grid.length / 2, 2] } });
-      return { lab: out.labels!.data as Uint8Array, prob: fg ? out.foreground!.data as Float32Array : undefined };
-    });
-    jobs.forEach((job, j) => {
-      const { lab, prob } = sampled[j]!;
-      if (prob) writeShared(job.pixels, lab, prob, job.face + 1, labels, owner, best);
-      else writeSolo(job.pixels, lab, job.face + 1, labels, owner, best);
-    });
     return { labels, owner, foreground: best };
   }
 

@@ -14,13 +14,5 @@ export interface GraphSession {
 }
 
 export interface GraphRuntime {
-  /** `threads`: intra-op threads for this graph where the runtime has a per-session setting. */
-  open(bytes: Uint8Array, opts?: { threads?: number }): Promise<GraphSession>;
-  /**
-   * How many runs of single-thread sessions may go at once (Node: the thread count; absent: 1,
-   * one run after the other). The small face graphs use their threads badly (a single-thread
-   * GridSample or BlazeFace run is about as fast as a 2-thread one), so independent pieces of
-   * work run side by side instead (lanes.ts).
-   */
-  readonly lanes?: number;
+  open(bytes: Uint8Array): Promise<GraphSession>;
 }

@@ -64,25 +64,43 @@ export function fusionInTokens(view: GraphView, ops: OnnxOps, notes: RewriteNote
     const ls = leaves(view, r.inputs[0]!, c, true);
     if (!ls || !ls.some((l) => 'x' in l && l.resize)) continue;
 
-    let sum: OnnxValue | null = null;
+    // The resized taps are summed first; the tap at full resolution is then one Gemm whose C input
+    // is that sum (no separate Add of its output). Its bias and any constant move to the first
+    // resized tap: a resize maps a constant to itself (its weights sum to 1).
+    const convs = ls.filter((l): l is Extract<Leaf, { x: string }> => 'x' in l);
+    const last = convs.find((l) => !l.resize) ?? null;
+    const resized = convs.filter((l) => l !== last);
+    const bias = new Float32Array(c);
+    let hasBias = false;
+    for (const l of ls) {
+      const v = 'bias' in l ? l.bias : l === last || l === resized[0] ? l.b : null;
+      if (v) { v.forEach((x, k) => (bias[k]! += x)); hasBias = true; }
+    }
     let moved = 0;
-    ls.forEach((l, i) => {
-      let y: OnnxValue;
-      if ('bias' in l) {
-        y = g.initializer(l.bias, [c], 'float32', `rewrite.fusion-tokens.bias${i}`);
-      } else {
-        const xt = ops.permute(g.valueOf(l.x)!, [0, 2, 3, 1]); // [B,h_i,w_i,C_i]
-        moved += xt.shape.reduce((a, d) => a * d, 1);
-        y = ops.linear(xt, g.initializer(l.w, [c, l.cin], 'float32', `rewrite.fusion-tokens.tap${i}.weight`),
-          l.b ? g.initializer(l.b, [c], 'float32', `rewrite.fusion-tokens.tap${i}.bias`) : null); // [B,h_i,w_i,C]
-        if (l.resize) y = resizeNhwc(g, y, l.resize);
-      }
-      sum = sum ? ops.add(sum, y) : y;
+    const tokensOf = (l: Extract<Leaf, { x: string }>): OnnxValue => {
+      const xt = ops.permute(g.valueOf(l.x)!, [0, 2, 3, 1]); // [B,h_i,w_i,C_i]
+      moved += xt.shape.reduce((a, d) => a * d, 1);
+      return xt;
+    };
+    const weight = (l: Extract<Leaf, { x: string }>, i: number): OnnxValue => g.initializer(l.w, [c, l.cin], 'float32', `rewrite.fusion-tokens.tap${i}.weight`);
+    let sum: OnnxValue | null = null;
+    resized.forEach((l, i) => {
+      const b0 = i === 0 ? (hasBias ? bias : null) : l.b;
+      const y = ops.linear(tokensOf(l), weight(l, i), b0 ? g.initializer(b0, [c], 'float32', `rewrite.fusion-tokens.tap${i}.bias`) : null); // [B,h_i,w_i,C]
+      const r = resizeNhwc(g, y, l.resize!); // [B,h,w,C]
+      sum = sum ? ops.add(sum, r) : r;
     });
+    if (last) {
+      const x2 = ops.reshape(tokensOf(last), [b * h * w, last.cin]);
+      const [name] = g.node('Gemm', [x2, weight(last, resized.length), ops.reshape(sum!, [b * h * w, c])], { transB: 1 });
+      const y: OnnxValue = { name: name!, shape: [b * h * w, c], dtype: 'float32' };
+      g.noteValue(y);
+      sum = y;
+    }
     g.replaceUses(t.outputs[0]!, ops.reshape(sum!, [b, h * w, c]).name); // [B,hw,C]
     notes.push({
       rewrite: 'fusion-tokens',
-      detail: `${ls.length - ls.filter((l) => 'bias' in l).length} taps projected and resized in NHWC (${moved} tap floats transposed instead of ${b * c * h * w})`,
+      detail: `${convs.length} taps projected and resized in NHWC (${moved} tap floats transposed instead of ${b * c * h * w})`,
       macsBefore: 0, macsAfter: 0,
     });
   }

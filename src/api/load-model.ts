@@ -1,7 +1,7 @@
 // `--model` (registry id, .pt checkpoint or .onnx graph) → a ready Segmenter.
 import { UserError } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../hub/resolve.js';
-import { readStateDictFile } from '../io/files.js';
+import { readStateDictFileAsync } from '../io/files.js';
 import { fromCheckpoint } from '../model/from-checkpoint.js';
 import { checkResolution } from '../model/resolution.js';
 import { BuiltOnnxSegmenter, FileOnnxSegmenter, graphCacheFor, onnxCudaInstalled } from './onnx-segmenter.js';
@@ -43,9 +43,9 @@ export async function loadSegmenter(model: string, opts: LoadOptions = {}): Prom
     return FileOnnxSegmenter.open(resolved.path, opts, opts.resolution);
   }
   const path = resolved.path;
-  const c = fromCheckpoint({ source: path, read: () => readStateDictFile(path), entry: resolved.entry, resolution: opts.resolution });
+  const c = await fromCheckpoint({ source: path, read: () => readStateDictFileAsync(path), entry: resolved.entry, resolution: opts.resolution });
   const b = { net: c.net, head: c.head, modelId: c.describe, resolution: c.resolution };
-  if (runtime === 'torch') return openTorchSegmenter({ ...b, weights: c.weights() }, opts);
+  if (runtime === 'torch') return openTorchSegmenter({ ...b, weights: await c.weights() }, opts);
   const seg = new BuiltOnnxSegmenter({
     ...b, weights: c.weights, checkpoint: path, graphCacheDir: graphCacheFor(opts.cacheDir),
     ...(opts.int8 ? { precision: 'int8' as const, calibration: opts.int8.calibration, log: opts.int8.log } : {}),

@@ -66,7 +66,7 @@ async function runOne(session: OnnxSession, input: Float32Array, shape: number[]
 export interface BuiltSegmenterSpec {
   net: SegFace;
   /** The bound weights, or a loader called only when a graph is not in the disk cache. */
-  weights: StateDict | (() => StateDict);
+  weights: StateDict | (() => StateDict | Promise<StateDict>);
   checkpoint: string;
   modelId: string;
   head: HeadKind;
@@ -97,11 +97,14 @@ export class BuiltOnnxSegmenter implements Segmenter {
     this.landmarkWarp = headSpec(spec.head).landmarkWarp;
   }
 
-  private loaded: StateDict | null = null;
+  private loaded: Promise<StateDict> | undefined;
 
-  private weights(): StateDict {
+  private weights(): Promise<StateDict> {
     const w = this.spec.weights;
-    this.loaded ??= typeof w === 'function' ? w() : w;
+    if (!this.loaded) {
+      this.loaded = Promise.resolve(typeof w === 'function' ? w() : w);
+      this.loaded.catch(() => { this.loaded = undefined; });
+    }
     return this.loaded;
   }
 
@@ -167,7 +170,7 @@ export class BuiltOnnxSegmenter implements Segmenter {
   async dispose(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    this.loaded = null;
+    this.loaded = undefined;
     await Promise.all(all.map(async (s) => releaseSession(await s).catch(() => undefined)));
   }
 }

@@ -94,8 +94,8 @@ export class WebParser {
 
   /** A `model_299.pt`: read in the page, matched to its SegFace, built into a graph here. */
   static async fromCheckpoint(bytes: Uint8Array, name = 'model_299.pt', resolution = 512, prefer: Provider | 'auto' = 'auto'): Promise<WebParser> {
-    const c = fromCheckpoint({ source: name, read: () => stateDictFromCheckpoint(readCheckpoint(bytes, name), name), resolution });
-    const g = buildOnnxGraph(c.net, c.weights(), [1, 3, resolution, resolution]);
+    const c = await fromCheckpoint({ source: name, read: () => stateDictFromCheckpoint(readCheckpoint(bytes, name), name), resolution });
+    const g = buildOnnxGraph(c.net, await c.weights(), [1, 3, resolution, resolution]);
     return WebParser.fromOnnx(g.bytes, name, prefer, { modelId: c.describe, head: c.head });
   }
 

@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { resolveModel, type ResolveOptions } from '../hub/resolve.js';
-import { readStateDictFile } from '../io/files.js';
+import { readStateDictFileAsync } from '../io/files.js';
 import type { StateDict } from '../io/host-tensor.js';
 import type { HeadKind } from '../model/classes.js';
 import { fromCheckpoint } from '../model/from-checkpoint.js';
@@ -43,6 +43,6 @@ export async function loadBoundModel(spec: string, opts: BindOptions = {}): Prom
   const resolved = await resolveModel(spec, opts);
   if (resolved.format === 'onnx') throw new UserError(`${resolved.path}: already an ONNX graph; pass a registry id or a .pt checkpoint`);
   const path = resolved.path;
-  const c = fromCheckpoint({ source: path, read: () => readStateDictFile(path), entry: resolved.entry, resolution: opts.resolution });
-  return { net: c.net, weights: c.weights(), head: c.head, modelId: c.modelId, resolution: c.resolution, source: path };
+  const c = await fromCheckpoint({ source: path, read: () => readStateDictFileAsync(path), entry: resolved.entry, resolution: opts.resolution });
+  return { net: c.net, weights: await c.weights(), head: c.head, modelId: c.modelId, resolution: c.resolution, source: path };
 }

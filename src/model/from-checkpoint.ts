@@ -13,7 +13,7 @@ export interface CheckpointSource {
   /** Names the checkpoint in messages (a path, or a file name in the browser). */
   source: string;
   /** Reads the raw state dict; with `entry` it is called only when the weights are asked for. */
-  read: () => StateDict;
+  read: () => StateDict | Promise<StateDict>;
   /** The registry entry the file was resolved from, when `--model` was a registry id. */
   entry?: RegistryEntry;
   /** Input size; default the entry's, else 512. */
@@ -31,7 +31,7 @@ export interface CheckpointModel {
   describe: string;
   source: string;
   /** The bound weights (read and bound on first call when a registry entry named the model). */
-  weights(): StateDict;
+  weights(): Promise<StateDict>;
 }
 
 const baseName = (p: string) => p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
@@ -41,16 +41,16 @@ const baseName = (p: string) => p.slice(Math.max(p.lastIndexOf('/'), p.lastIndex
  * cached built graph then skips reading a large checkpoint); otherwise the file is read now and
  * matched against every SegFace variant.
  */
-export function fromCheckpoint(c: CheckpointSource): CheckpointModel {
+export async function fromCheckpoint(c: CheckpointSource): Promise<CheckpointModel> {
   const { entry, source } = c;
   if (entry) {
     const resolution = c.resolution ?? entry.resolution;
     const net = buildSegFace({ model: entry.model, head: entry.head, resolution });
     const what = `${entry.id} (${entry.model} backbone, ${entry.head} head)`;
     let bound: StateDict | undefined;
-    const weights = () => {
+    const weights = async () => {
       if (bound) return bound;
-      const sd = c.read();
+      const sd = await c.read();
       try {
         bound = bindStateDict(net, sd, source, what);
         return bound;
@@ -63,7 +63,7 @@ export function fromCheckpoint(c: CheckpointSource): CheckpointModel {
     };
     return { net, model: entry.model, head: entry.head, resolution, modelId: entry.id, describe: entry.id, source, weights };
   }
-  const sd = c.read();
+  const sd = await c.read();
   const resolution = c.resolution ?? 512;
   const found = detectModel(sd, resolution);
   // Not an exact fit: strict binding against the closest candidate explains what differs.
@@ -71,6 +71,6 @@ export function fromCheckpoint(c: CheckpointSource): CheckpointModel {
   const modelId = `${found.model}_${found.head}_${resolution}`;
   return {
     net: found.net, model: found.model, head: found.head, resolution, modelId,
-    describe: `${modelId} (${baseName(source)})`, source, weights: () => bound,
+    describe: `${modelId} (${baseName(source)})`, source, weights: async () => bound,
   };
 }

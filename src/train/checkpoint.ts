@@ -5,7 +5,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { stateDictFromCheckpoint, writeCheckpointChunks } from '../io/checkpoint.js';
-import { readCheckpointFile, writeFileAtomic } from '../io/files.js';
+import { readCheckpointFileAsync, writeFileAtomic } from '../io/files.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { Counter, OrderedDict, PyFloat, type PyValue } from '../io/py-values.js';
 import type { MultiStepLRState } from './schedule.js';
@@ -72,10 +72,10 @@ export interface LoadedTrainCheckpoint {
   scheduler: Map<string, PyValue> | undefined;
 }
 
-export function readTrainCheckpoint(path: string): LoadedTrainCheckpoint {
+export async function readTrainCheckpoint(path: string): Promise<LoadedTrainCheckpoint> {
   let obj: PyValue;
   try {
-    obj = readCheckpointFile(path);
+    obj = await readCheckpointFileAsync(path);
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`${path}: cannot read checkpoint (${(e as Error).message})`);

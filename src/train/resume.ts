@@ -27,7 +27,7 @@ export interface ResumePoint { path: string; ck: LoadedTrainCheckpoint; weights:
  * The newest checkpoint of `dir` that loads and verifies; `bind` fits its weights to the model
  * (throwing a UserError when they do not). Unusable newer ones are named in `warn`.
  */
-export function resumePoint(dir: string, bind: (sd: StateDict, path: string) => StateDict, warn: (s: string) => void): ResumePoint | undefined {
+export async function resumePoint(dir: string, bind: (sd: StateDict, path: string) => StateDict, warn: (s: string) => void): Promise<ResumePoint | undefined> {
   let names: string[] = [];
   try { names = readdirSync(dir); } catch { return undefined; }
   const found = names.flatMap((n) => { const m = /^model_(\d+)\.pt$/.exec(n); return m ? [{ path: join(dir, n), epoch: Number(m[1]) }] : []; })
@@ -35,7 +35,7 @@ export function resumePoint(dir: string, bind: (sd: StateDict, path: string) => 
   const problems: string[] = [];
   for (const c of found) {
     try {
-      const ck = readTrainCheckpoint(c.path);
+      const ck = await readTrainCheckpoint(c.path);
       if (ck.epoch !== c.epoch) throw new UserError(`${c.path}: holds epoch ${ck.epoch}, not ${c.epoch}`);
       const weights = bind(ck.stateDict, c.path);
       for (const [k, t] of weights) {

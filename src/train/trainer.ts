@@ -11,7 +11,7 @@ import { DataLoader } from '../data/loader.js';
 import { DATASET_IDS, type Batch, type DatasetIndex } from '../data/types.js';
 import { argmaxLogits, computeMetrics, ConfusionAccumulator, type SegMetrics } from '../eval/metrics.js';
 import { AdamW, loadTorch, torchDevice, manualSeed, noGrad, setNumThreads, tidy, fromData, type TorchOps } from '../engine/torch/index.js';
-import { readStateDictFile } from '../io/files.js';
+import { readStateDictFileAsync } from '../io/files.js';
 import type { StateDict } from '../io/host-tensor.js';
 import { Counter, PyFloat, type PyValue } from '../io/py-values.js';
 import { resolveModel } from '../hub/resolve.js';
@@ -79,7 +79,7 @@ async function initialWeights(model: SegFace, cfg: TrainConfig, log: (s: string)
   if (!cfg.init) return fresh;
   const r = await resolveModel(cfg.init, { progress: cfg.progress });
   if (r.format !== 'pt') throw new UserError(`${r.path}: --init needs a PyTorch .pt checkpoint`);
-  const src = readStateDictFile(r.path);
+  const src = await readStateDictFileAsync(r.path);
   const m = mergeInitWeights(fresh, src);
   if (m.kept === 0) throw new UserError(`${r.path}: no tensor of this checkpoint fits --model ${cfg.model} (${src.size} entries)`);
   log(`init from ${r.path}: kept ${m.kept} tensors, re-initialised ${m.reinitialised.length}`);
@@ -162,7 +162,7 @@ interface Start { weights: StateDict; resumed?: ResumePoint }
 /** Phase 3: the weights — the newest checkpoint (--resume), else --init, else the declared initialisers. */
 async function startingWeights(cfg: TrainConfig, model: SegFace, run: { dir: string; jsonFile: string; log: Log }, main: boolean, dist: Dist): Promise<Start> {
   const { dir, jsonFile, log } = run;
-  const point = cfg.resume ? resumePoint(dir, (w, p) => bindStateDict(model, w, p), (s) => { log(s); if (cfg.progress && main) process.stderr.write(`${s}\n`); }) : undefined;
+  const point = cfg.resume ? await resumePoint(dir, (w, p) => bindStateDict(model, w, p), (s) => { log(s); if (cfg.progress && main) process.stderr.write(`${s}\n`); }) : undefined;
   dist?.agreeOnResume(point?.ck.epoch ?? -1, dir);
   if (cfg.resume && !point) log(`--resume: no checkpoint in ${dir}, starting from scratch`);
   if (point && main) trimEpochLog(jsonFile, point.ck.epoch);

@@ -45,9 +45,9 @@ const epochLosses = (dir: string) => readFileSync(join(dir, 'train_log.jsonl'), 
   .map((l) => JSON.parse(l) as { epoch: number; loss: number; iteration: number });
 
 /** Every model_N.pt in `dir` verifies (CRCs, structure) and holds epoch N. */
-function assertCheckpointsSound(dir: string): number[] {
+async function assertCheckpointsSound(dir: string): Promise<number[]> {
   const epochs = readdirSync(dir).flatMap((n) => { const m = /^model_(\d+)\.pt$/.exec(n); return m ? [Number(m[1])] : []; }).sort();
-  for (const e of epochs) assert.equal(readTrainCheckpoint(join(dir, `model_${e}.pt`)).epoch, e);
+  for (const e of epochs) assert.equal((await readTrainCheckpoint(join(dir, `model_${e}.pt`))).epoch, e);
   return epochs;
 }
 
@@ -68,7 +68,7 @@ test('kill -9 mid-checkpoint-write and mid-epoch, then --resume: same losses as 
   await until(tempOf('model_1.pt'), a, 'the write of model_1.pt');
   a.child.kill('SIGKILL');
   assert.equal((await a.done).signal, 'SIGKILL');
-  const after1 = assertCheckpointsSound(dir);
+  const after1 = await assertCheckpointsSound(dir);
   assert.ok(after1.includes(0) && !after1.includes(2), `checkpoints after the first kill: ${after1}`);
 
   // 2. Resumed, then killed mid-epoch at a seeded moment after the next checkpoint.
@@ -78,13 +78,13 @@ test('kill -9 mid-checkpoint-write and mid-epoch, then --resume: same losses as 
   await new Promise((res) => setTimeout(res, delay));
   b.child.kill('SIGKILL');
   const killedB = await b.done;
-  assertCheckpointsSound(dir);
+  await assertCheckpointsSound(dir);
   void killedB;
 
   // 3. Resumed to the end.
   const c = await start(args(data, logs, ['--resume'])).done;
   assert.equal(c.code, 0, c.stderr);
-  assert.deepEqual(assertCheckpointsSound(dir), [0, 1, 2]);
+  assert.deepEqual(await assertCheckpointsSound(dir), [0, 1, 2]);
   const log = epochLosses(dir);
   assert.deepEqual(log.map((x) => x.epoch), [0, 1, 2], 'each epoch logged once');
   assert.deepEqual(log.map((x) => x.loss), refLoss, 'losses equal the uninterrupted run');
@@ -102,7 +102,7 @@ test('kill -9 mid-checkpoint-write and mid-epoch, then --resume: same losses as 
   assert.match(d.stderr, /warning: --resume: .*model_2\.pt: corrupt checkpoint \(entry '.*' fails its CRC-32 check.*\(skipped\); resuming from .*model_1\.pt instead/);
   assert.match(d.stderr, /resumed from .*model_1\.pt: epoch 1 done, 4 iterations/);
   assert.deepEqual(epochLosses(dir).map((x) => x.loss), refLoss, 'the re-run epoch has the same loss; no record twice');
-  assert.equal(readTrainCheckpoint(p2).epoch, 2, 'model_2.pt rewritten whole');
+  assert.equal((await readTrainCheckpoint(p2)).epoch, 2, 'model_2.pt rewritten whole');
 
   // 5. A plain `train` into the used folder is refused and changes nothing.
   const logSize = statSync(join(dir, 'train.log')).size;

@@ -63,7 +63,7 @@ test('2 ranks equal the per-shard gradient-averaging reference; failures end cle
     assert.equal(r.code, 0, r.out);
     const dir = join(logs, 'ckpts', 'torchrun');
     for (const epoch of [0, 1]) {
-      const ck = readTrainCheckpoint(join(dir, `model_${epoch}.pt`));
+      const ck = await readTrainCheckpoint(join(dir, `model_${epoch}.pt`));
       assert.equal(ck.iteration, 2 * (epoch + 1), '8 images / 2 ranks / batch 2 = 2 steps per epoch');
       assert.ok(![...ck.stateDict.keys()].some((k) => k.startsWith('module.')), 'official keys, no module. prefix');
       const params = compareStateDicts(ck.stateDict, ref[epoch]!, (k) => !BUFFER.test(k));
@@ -84,7 +84,7 @@ test('2 ranks equal the per-shard gradient-averaging reference; failures end cle
       fileURLToPath(new URL('../../../test/train/ddp_torch.py', import.meta.url)), '--weights', weights, '--batches', dir, '--steps', String(steps), '--out', out,
       '--lr', String(LR), '--weight_decay', String(WD)]);
     assert.equal(r.code, 0, r.out);
-    const ours = readTrainCheckpoint(join(logs, 'ckpts', 'torchrun', 'model_0.pt')).stateDict;
+    const ours = (await readTrainCheckpoint(join(logs, 'ckpts', 'torchrun', 'model_0.pt'))).stateDict;
     const theirs: StateDict = new Map([...ours.keys()].map((k) => [k, readNpyFile(join(out, `${k}.npy`))]));
     const params = compareStateDicts(ours, theirs, (k) => !BUFFER.test(k));
     const bufs = compareStateDicts(ours, theirs, (k) => BUFFER.test(k));
@@ -116,14 +116,14 @@ test('2 ranks equal the per-shard gradient-averaging reference; failures end cle
     t.diagnostic(`rank 0 exited ${took} ms after rank 1 was killed`);
     assert.ok(took < 30_000, `rank 0 took ${took} ms to stop`);
     assert.ok(!existsSync(join(dir, 'model_1.pt')), 'killed during epoch 1');
-    const d = compareStateDicts(readTrainCheckpoint(join(dir, 'model_0.pt')).stateDict, ref[0]!);
+    const d = compareStateDicts((await readTrainCheckpoint(join(dir, 'model_0.pt'))).stateDict, ref[0]!);
     assert.ok(d.max <= TOL, `two nodes: epoch 0 differs by ${d.max} at ${d.key}`);
 
     // The built-in launcher with two workers on one node picks the run up where it stopped.
     const again = await run(process.execPath, [cli, ...ddpArgs(data, logs, 'nodes', 2, ['--resume', '--nproc_per_node', '2', '--master_port', String(await freePort())])]);
     assert.equal(again.code, 0, again.out);
     assert.match(again.out, /\[rank 0\] resumed from .*model_0\.pt: epoch 0 done, 2 iterations/);
-    const last = readTrainCheckpoint(join(dir, 'model_1.pt'));
+    const last = await readTrainCheckpoint(join(dir, 'model_1.pt'));
     assert.equal(last.iteration, 4);
     const e = compareStateDicts(last.stateDict, ref[1]!);
     t.diagnostic(`resumed epoch 1 within ${e.max}`);

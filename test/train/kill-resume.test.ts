@@ -57,7 +57,7 @@ test('a run killed with SIGKILL mid-epoch and resumed ends with all epochs, losi
   assert.ok(!names.some((n) => n.endsWith('.tmp') || n.includes('.tmp-')), 'no temp files left behind');
   const epochs = readFileSync(join(dir, 'train_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
   assert.deepEqual(epochs, [0, 1, 2]);
-  const last = readTrainCheckpoint(join(dir, 'model_2.pt'));
+  const last = await readTrainCheckpoint(join(dir, 'model_2.pt'));
   assert.equal(last.epoch, 2);
   assert.equal(last.iteration, 12); // 3 epochs × 4 steps: nothing counted twice
 });
@@ -73,7 +73,7 @@ test('Ctrl-C (SIGINT) saves the weights and exits cleanly', async () => {
   assert.equal(r.code, 130, r.stderr);
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
   assert.match(r.stderr, /interrupted in epoch 1/);
-  const saved = readTrainCheckpoint(join(dir, 'interrupted_epoch1.pt'));
+  const saved = await readTrainCheckpoint(join(dir, 'interrupted_epoch1.pt'));
   assert.equal(saved.epoch, 1);
   assert.ok(saved.iteration >= 4 && saved.iteration <= 8);
 });

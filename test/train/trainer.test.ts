@@ -52,7 +52,7 @@ test('trains MobileNet SegFace on a tiny synthetic set, checkpoints, resumes, an
 
   // libtorch's own reader (torch::pickle_load) cannot take OrderedDict / Counter (it cannot read
   // PyTorch's own state-dict files either), so it reads the portable variant of the same checkpoint.
-  const ts = readTrainCheckpoint(path);
+  const ts = await readTrainCheckpoint(path);
   const portable = join(first.dir, 'portable.pt');
   writeTrainCheckpoint(portable, {
     epoch: ts.epoch, iteration: ts.iteration, stateDict: ts.stateDict, optimizer: ts.optimizer!,

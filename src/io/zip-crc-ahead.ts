@@ -3,13 +3,7 @@
 // read runs on libuv's pool while this sums what has arrived). It only precomputes: readZip still
 // asks for every entry's CRC and gets the precomputed value only for the exact byte range summed
 // here, so a damaged or unusual archive (data descriptors, compression) is checked as before.
-
-const SIG_LOCAL = 0x04034b50;
-const U32_MAX = 0xffffffff;
-
-const u16 = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8);
-const u32 = (b: Uint8Array, o: number) => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-const u64 = (b: Uint8Array, o: number) => u32(b, o) + u32(b, o + 4) * 2 ** 32;
+import { SIG_LOCAL, U32_MAX, u16, u32, u64 } from './zip.js';
 
 /** crc(bytes, previous) → the CRC-32 continued over bytes (0 starts one). */
 export type Crc32Update = (bytes: Uint8Array, crc: number) => number;

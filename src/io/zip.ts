@@ -12,12 +12,12 @@ export interface ZipEntry {
   readonly crc32: number;
 }
 
-const SIG_LOCAL = 0x04034b50;
+export const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_EOCD = 0x06054b50;
 const SIG_EOCD64 = 0x06064b50;
 const SIG_EOCD64_LOCATOR = 0x07064b50;
-const U32_MAX = 0xffffffff;
+export const U32_MAX = 0xffffffff;
 
 // ---- CRC32 (slicing-by-8: miniz, which libtorch uses, checks it on every record read) ----------
 
@@ -58,13 +58,13 @@ export function crc32(bytes: Uint8Array, crc = 0): number {
 
 // ---- reading ---------------------------------------------------------------------------------
 
-function u16(b: Uint8Array, o: number): number {
+export function u16(b: Uint8Array, o: number): number {
   return b[o]! | (b[o + 1]! << 8);
 }
-function u32(b: Uint8Array, o: number): number {
+export function u32(b: Uint8Array, o: number): number {
   return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }
-function u64(b: Uint8Array, o: number): number {
+export function u64(b: Uint8Array, o: number): number {
   return u32(b, o) + u32(b, o + 4) * 2 ** 32;
 }
 

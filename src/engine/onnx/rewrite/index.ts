@@ -4,7 +4,9 @@
 import type { GraphBuilder } from '../graph.js';
 import { OnnxOps } from '../ops.js';
 import { convTransposeAsShuffle } from './conv-transpose.js';
+import { attentionFold } from './attention.js';
 import { foldFusion } from './fusion.js';
+import { fusionInTokens } from './fusion-tokens.js';
 import { layerNormUnfused } from './layer-norm-2d.js';
 import { foldPeIntoBias } from './pe-bias.js';
 import { tokenGather } from './token-gather.js';
@@ -40,7 +42,7 @@ export interface RewriteOptions {
 
 type Pass = (view: GraphView, ops: OnnxOps, notes: RewriteNote[], opts: RewriteOptions) => void;
 export const REWRITES: readonly [string, Pass][] = [
-  ['fusion', foldFusion], ['pe-bias', foldPeIntoBias], ['upscaler', upscalerInTokens], ['ln-2d', layerNormUnfused],
+  ['fusion', foldFusion], ['fusion-tokens', fusionInTokens], ['attention', attentionFold], ['pe-bias', foldPeIntoBias], ['upscaler', upscalerInTokens], ['ln-2d', layerNormUnfused],
   ['token-gather', tokenGather],
   ['conv-transpose', convTransposeAsShuffle],
 ];

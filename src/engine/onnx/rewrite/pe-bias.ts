@@ -17,7 +17,9 @@ export function foldPeIntoBias(view: GraphView, ops: OnnxOps, notes: RewriteNote
     const m = matchGemm(view, n);
     const r = m && view.producer(m.a, 'Reshape');
     const add = r && view.producer(r.inputs[0]!, 'Add');
-    if (!m || !add) continue;
+    // A sum that something other than a projection reads anyway (the key side of an attention
+    // that `attention` folded) costs nothing more here.
+    if (!m || !add || view.readersOf(add.outputs[0]!).some((n) => n.op !== 'Reshape')) continue;
     const [a0, a1] = add.inputs as [string, string];
     const [x, pe] = view.isConstant(a1) && !view.isConstant(a0) ? [a0, a1] : view.isConstant(a0) && !view.isConstant(a1) ? [a1, a0] : [null, null];
     const xs = x ? view.shape(x) : undefined;

@@ -9,7 +9,7 @@ import { BLAZEFACE_SIZE, decodeBlazeFace, weightedNms, type Candidate } from './
 import { BLAZEFACE_STRIDE, dynamicBlazeFace } from './blazeface-graph.js';
 import { TEMPLATE_512, type Landmarks5 } from './align.js';
 import { levelGraph, windowsGraph } from './graphs.js';
-import type { GraphRuntime, GraphSession } from './runtime.js';
+import type { GraphRuntime, GraphSession, LevelSpec } from './runtime.js';
 
 export interface DetectOptions {
   /** Minimum detector score (default 0.5). */
@@ -82,7 +82,7 @@ export class FaceDetector {
   static async open(runtime: GraphRuntime, modelBytes: Uint8Array): Promise<FaceDetector> {
     const [m, w] = await Promise.all([runtime.open(dynamicBlazeFace(modelBytes)), runtime.open(windowsGraph(BLAZEFACE_SIZE))]);
     const det = new FaceDetector(runtime, m, w);
-    await Promise.all([1, 2].map((k) => det.levelSession(k))); // the usual photo sizes: 1 or 2 levels
+    if (!runtime.levels) await Promise.all([1, 2].map((k) => det.levelSession(k))); // the usual photo sizes: 1 or 2 levels
     return det;
   }
 
@@ -100,7 +100,6 @@ export class FaceDetector {
     // A face too small for the coarser level must fit whole in some window of this one.
     const overlap = Math.min(0.5, Math.max(0.25, (MIN_DETECTABLE * ratio * 1.1) / S));
 
-    const photo = { data: img.data, shape: [1, H, W, 3] };
     const cands: Candidate[] = [];
     const run = async (input: Float32Array, w: Window) => {
       const res = await this.model.run({ 'input:0': { data: input, shape: [1, w.h, w.w, 3] } });
@@ -118,13 +117,10 @@ export class FaceDetector {
       const ww = span(lw), wh = span(lh), px = Math.max(0, ww - lw), py = Math.max(0, wh - lh);
       return { lw, lh, ww, wh, px, py };
     });
-    const feeds: Record<string, { data: Uint8Array | BigInt64Array; shape: number[] }> = { photo };
-    levels.forEach((l, i) => { feeds[`size${i}`] = int64([l.lh, l.lw]); feeds[`pad${i}`] = int64([l.py, l.px]); });
-    const resized = await (await this.levelSession(levels.length)).run(feeds);
+    const made = await this.makeLevels(img, levels);
     for (const [i, { lw, lh, ww, wh, px, py }] of levels.entries()) {
       const sx = lw / W, sy = lh / H;
-      const level = resized[`level${i}`]!;
-      const pixels = level.data as Float32Array; // [1,lh+py,lw+px,3]
+      const pixels = made[i]!; // [1,lh+py,lw+px,3]
       const pw = lw + px, ph = lh + py;
       for (const oy of starts(ph, wh, overlap * S)) {
         for (const ox of starts(pw, ww, overlap * S)) {
@@ -139,7 +135,7 @@ export class FaceDetector {
         for (const oy of starts(lh, S, overlap * S)) for (const ox of starts(lw, S, overlap * S)) for (const angle of angles) turned.push({ ox, oy, w: S, h: S, angle });
         const grid = new Float32Array(S * turned.length * S * 2);
         turned.forEach((w, i) => windowGrid(w, pw, ph, grid, turned.length, i));
-        const rotated = (await this.windows.run({ image: { data: pixels, shape: level.shape }, grid: { data: grid, shape: [1, S, turned.length * S, 2] } })).windows!.data as Float32Array; // [n,S,S,3]
+        const rotated = (await this.windows.run({ image: { data: pixels, shape: [1, ph, pw, 3] }, grid: { data: grid, shape: [1, S, turned.length * S, 2] } })).windows!.data as Float32Array; // [n,S,S,3]
         for (const [k, w] of turned.entries()) {
           for (const d of await run(rotated.subarray(k * S * S * 3, (k + 1) * S * S * 3), w)) cands.push(toPhoto(d, w, sx, sy));
         }
@@ -150,6 +146,15 @@ export class FaceDetector {
       .filter(plausible)
       .filter((f) => f.box[3] >= minFace * 0.8 && f.box[2] > 0 && f.box[0] + f.box[2] > 0 && f.box[1] + f.box[3] > 0 && f.box[0] < W && f.box[1] < H)
       .sort((a, b) => b.score - a.score);
+  }
+
+  /** All levels, float NHWC [1,lh+py,lw+px,3]: the runtime's resizer, else one run of the level graph. */
+  private async makeLevels(img: RgbImage, levels: readonly LevelSpec[]): Promise<Float32Array[]> {
+    if (this.runtime.levels) return this.runtime.levels(img, levels);
+    const feeds: Record<string, { data: Uint8Array | BigInt64Array; shape: number[] }> = { photo: { data: img.data, shape: [1, img.height, img.width, 3] } };
+    levels.forEach((l, i) => { feeds[`size${i}`] = int64([l.lh, l.lw]); feeds[`pad${i}`] = int64([l.py, l.px]); });
+    const resized = await (await this.levelSession(levels.length)).run(feeds);
+    return levels.map((_, i) => resized[`level${i}`]!.data as Float32Array);
   }
 
   async dispose(): Promise<void> {

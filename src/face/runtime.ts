@@ -13,6 +13,16 @@ export interface GraphSession {
   release(): Promise<void>;
 }
 
+/** One detector level: the photo resized to lw×lh, padded by px columns and py rows. */
+export interface LevelSpec { lw: number; lh: number; px: number; py: number }
+
+/**
+ * Makes detector levels (float NHWC [lh+py, lw+px, 3] in [-1, 1], 0 in the padding) where the host
+ * has a faster resampler than ORT's Resize (Node: sharp); without one the detector's level graph runs.
+ */
+export type LevelResizer = (photo: { data: Uint8Array; width: number; height: number }, levels: readonly LevelSpec[]) => Promise<Float32Array[]>;
+
 export interface GraphRuntime {
   open(bytes: Uint8Array): Promise<GraphSession>;
+  levels?: LevelResizer;
 }

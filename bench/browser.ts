@@ -20,7 +20,10 @@ import { BuiltOnnxSegmenter } from '../src/api/onnx-segmenter.js';
 import { exportOnnx } from '../src/export/export-onnx.js';
 import { createApp } from '../src/service/app.js';
 import { webAssets } from '../src/service/web-assets.js';
-import { BENCH_DIR, flag, has, median, printTable, runMain, sharedWeights } from './common.js';
+import * as ortWasm from 'onnxruntime-web/wasm';
+import { GraphBuilder } from '../src/engine/onnx/index.js';
+import { BENCH_DIR, flag, has, median, printTable, runMain, sharedWeights, timeRuns } from './common.js';
+import { rewrittenFlops } from './flops.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TICK = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
@@ -44,6 +47,25 @@ function childCpuSeconds(): number {
   return total;
 }
 
+/**
+ * The float32 GEMM peak of the page's own WASM build (the same ort-wasm-simd-threaded.wasm, run
+ * in Node, one thread: ORT-web starts no threads in Node), GFLOP/s of an n³ MatMul: the ceiling
+ * any graph reaches per thread in the page.
+ */
+async function wasmGemmPeak(n = 1024): Promise<number> {
+  ortWasm.env.wasm.numThreads = 1;
+  const g = new GraphBuilder();
+  const a = g.input('a', [n, n], 'float32');
+  const b = g.input('b', [n, n], 'float32');
+  g.output({ name: g.node('MatMul', [a, b])[0]!, shape: [n, n], dtype: 'float32' }, 'c');
+  const s = await ortWasm.InferenceSession.create(g.serialize(), { executionProviders: ['wasm'] });
+  const data = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const feeds = { a: new ortWasm.Tensor('float32', data, [n, n]), b: new ortWasm.Tensor('float32', data, [n, n]) };
+  const t = median(await timeRuns(() => s.run(feeds), 8, 2));
+  await s.release();
+  return (2 * n ** 3) / t / 1e9;
+}
+
 async function main(): Promise<void> {
   const model = flag('model', 'mobilenet');
   const res = Number(flag('res', '512'));
@@ -53,6 +75,9 @@ async function main(): Promise<void> {
   const threadList = flag('threads', '').split(',').filter(Boolean).map(Number);
   const detect = has('detect');
   const { net, sd, path } = sharedWeights(model, res);
+  const peak = await wasmGemmPeak();
+  const gflop = rewrittenFlops(net, sd, 1, res) / 1e9;
+  console.log(`WASM float32 GEMM peak (MatMul 1024³, 1 thread, in Node): ${peak.toFixed(1)} GFLOP/s; the rewritten ${model} ${res} graph executes ${gflop.toFixed(2)} GFLOP, so with T threads at that peak it needs at least ${(gflop / peak).toFixed(3)}/T s`);
   const seg = new BuiltOnnxSegmenter({ net, weights: sd, checkpoint: path, modelId: `${model}_celeb_${res}`, head: 'celeb', resolution: res, graphCacheDir: join(BENCH_DIR, 'serve-cache') }, { threads: 1 });
   const rows: (string | number)[][] = [];
   for (const graph of graphs) {

@@ -17,7 +17,7 @@ import { LandmarkNet } from '../face/landmarks68.js';
 import { FacePaster } from '../face/paste.js';
 import { parseFaces, type CanvasModel } from '../face/parse-faces.js';
 import { webRuntime } from './web-runtime.js';
-import { ortWasm, ortWebGpu, type Ort } from './ort-web.js';
+import { ortWasm, ortWebGpu, wasmSessionOptions, type Ort } from './ort-web.js';
 
 export { configureOrt } from './ort-web.js';
 
@@ -88,7 +88,7 @@ export class WebParser {
         console.warn(`WebGPU unavailable for this model (${(e as Error).message}); using WASM`);
       }
     }
-    const s = await ortWasm.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    const s = await ortWasm.InferenceSession.create(bytes, wasmSessionOptions());
     return new WebParser(ortWasm, s, info, 'wasm');
   }
 

@@ -120,10 +120,11 @@ export class FaceDetector {
       const ww = span(lw), wh = span(lh), px = Math.max(0, ww - lw), py = Math.max(0, wh - lh);
       return { lw, lh, ww, wh, px, py };
     });
-    const made = await this.makeLevels(img, levels);
+    const made = this.makeLevels(img, levels);
+    for (const m of made) m.catch(() => undefined); // a failed level is thrown where it is awaited, not left unhandled
     for (const [i, { lw, lh, ww, wh, px, py }] of levels.entries()) {
       const sx = lw / W, sy = lh / H;
-      const pixels = made[i]!; // [1,lh+py,lw+px,3]
+      const pixels = await made[i]!; // [1,lh+py,lw+px,3]
       const pw = lw + px, ph = lh + py;
       for (const oy of starts(ph, wh, overlap * S)) {
         for (const ox of starts(pw, ww, overlap * S)) {
@@ -151,13 +152,13 @@ export class FaceDetector {
       .sort((a, b) => b.score - a.score);
   }
 
-  /** All levels, float NHWC [1,lh+py,lw+px,3]: the runtime's resizer, else one run of the level graph. */
-  private async makeLevels(img: RgbImage, levels: readonly LevelSpec[]): Promise<Float32Array[]> {
+  /** Each level, float NHWC [1,lh+py,lw+px,3]: the runtime's resizer, else one run of the level graph. */
+  private makeLevels(img: RgbImage, levels: readonly LevelSpec[]): Promise<Float32Array>[] {
     if (this.runtime.levels) return this.runtime.levels(img, levels);
     const feeds: Record<string, { data: Uint8Array | BigInt64Array; shape: number[] }> = { photo: { data: img.data, shape: [1, img.height, img.width, 3] } };
     levels.forEach((l, i) => { feeds[`size${i}`] = int64([l.lh, l.lw]); feeds[`pad${i}`] = int64([l.py, l.px]); });
-    const resized = await (await this.levelSession(levels.length)).run(feeds);
-    return levels.map((_, i) => resized[`level${i}`]!.data as Float32Array);
+    const resized = this.levelSession(levels.length).then((s) => s.run(feeds));
+    return levels.map(async (_, i) => (await resized)[`level${i}`]!.data as Float32Array);
   }
 
   async dispose(): Promise<void> {

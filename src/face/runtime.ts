@@ -18,9 +18,10 @@ export interface LevelSpec { lw: number; lh: number; px: number; py: number }
 
 /**
  * Makes detector levels (float NHWC [lh+py, lw+px, 3] in [-1, 1], 0 in the padding) where the host
- * has a faster resampler than ORT's Resize (Node: sharp); without one the detector's level graph runs.
+ * has a faster resampler than ORT's Resize (Node: sharp); without one the detector's level graph
+ * runs. One promise per level, so the detector can run the coarse level while finer ones resize.
  */
-export type LevelResizer = (photo: { data: Uint8Array; width: number; height: number }, levels: readonly LevelSpec[]) => Promise<Float32Array[]>;
+export type LevelResizer = (photo: { data: Uint8Array; width: number; height: number }, levels: readonly LevelSpec[]) => Promise<Float32Array>[];
 
 export interface GraphRuntime {
   open(bytes: Uint8Array): Promise<GraphSession>;

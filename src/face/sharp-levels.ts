@@ -17,12 +17,12 @@ function detectorInput(u8: Uint8Array, { lw, lh, px, py }: LevelSpec): Float32Ar
   return out;
 }
 
-export const sharpLevels: LevelResizer = async (photo, specs) => {
+export const sharpLevels: LevelResizer = (photo, specs) => {
   const raw = { width: photo.width, height: photo.height, channels: 3 as const };
-  return Promise.all(specs.map(async (l) => {
+  return specs.map(async (l) => {
     const u8 = l.lw === photo.width && l.lh === photo.height
       ? photo.data
       : new Uint8Array(await sharp(photo.data, { raw }).resize(l.lw, l.lh, { fit: 'fill', kernel: 'linear' }).raw().toBuffer());
     return detectorInput(u8, l);
-  }));
+  });
 };

@@ -23,7 +23,7 @@ test('sharp detector levels match the ORT level graph: values, padding, the face
   const s = await rt.open(levelGraph(2));
   try {
     const ref = await s.run({ photo: { data: img.data, shape: [1, img.height, img.width, 3] }, size0: i64([171, 256]), pad0: i64([21, 0]), size1: i64([489, 733]), pad1: i64([7, 3]) });
-    const got = await sharpLevels(img, specs);
+    const got = await Promise.all(sharpLevels(img, specs));
     for (const [k, g] of got.entries()) {
       const r = ref[`level${k}`]!.data as Float32Array, { lw, lh, px } = specs[k]!;
       assert.equal(g.length, r.length);

@@ -65,7 +65,10 @@ async function runOne(session: OnnxSession, input: Float32Array, shape: number[]
 
 export interface BuiltSegmenterSpec {
   net: SegFace;
-  /** The bound weights, or a loader called only when a graph is not in the disk cache. */
+  /**
+   * The bound weights, or a loader called only when a graph is not in the disk cache (once per
+   * graph built, so it should keep what it read, as fromCheckpoint's `weights` does).
+   */
   weights: StateDict | (() => StateDict | Promise<StateDict>);
   checkpoint: string;
   modelId: string;
@@ -97,17 +100,6 @@ export class BuiltOnnxSegmenter implements Segmenter {
     this.landmarkWarp = headSpec(spec.head).landmarkWarp;
   }
 
-  private loaded: Promise<StateDict> | undefined;
-
-  private weights(): Promise<StateDict> {
-    const w = this.spec.weights;
-    if (!this.loaded) {
-      this.loaded = Promise.resolve(typeof w === 'function' ? w() : w);
-      this.loaded.catch(() => { this.loaded = undefined; });
-    }
-    return this.loaded;
-  }
-
   /** Opens (building or loading from the graph cache) the session for batch size n. */
   async prepare(n: number): Promise<void> {
     await this.session(n, false);
@@ -126,7 +118,7 @@ export class BuiltOnnxSegmenter implements Segmenter {
       const opts = warp ? { extraInputs: WARP_INPUTS.map((name) => ({ name, shape: [n, r, r, 2] })) } : {};
       const key = { checkpoint: this.spec.checkpoint, modelId: this.modelId, resolution: r, batch: n };
       const int8 = this.spec.precision === 'int8' && !warp;
-      s = buildOnnxCached(model, () => this.weights(), [n, 3, r, r], key, opts, this.spec.graphCacheDir)
+      s = buildOnnxCached(model, this.spec.weights, [n, 3, r, r], key, opts, this.spec.graphCacheDir)
         .then(({ graph }) => (int8
           ? int8Graph(graph.bytes, { net, resolution: r, batch: n, calibration: this.spec.calibration ?? [], key, cacheDir: this.spec.graphCacheDir, log: this.spec.log })
           : graph.bytes))
@@ -170,7 +162,6 @@ export class BuiltOnnxSegmenter implements Segmenter {
   async dispose(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    this.loaded = undefined;
     await Promise.all(all.map(async (s) => releaseSession(await s).catch(() => undefined)));
   }
 }

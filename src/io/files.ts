@@ -11,7 +11,7 @@ import { readCheckpoint, stateDictFromCheckpoint, writeCheckpointChunks, type Wr
 import type { HostTensor, StateDict } from './host-tensor.js';
 import { npyHeader, readNpy } from './npy.js';
 import { hostBytes } from './host-tensor.js';
-import { ZipCrcAhead } from './zip-crc-ahead.js';
+import { ZipCrcAhead, type Crc32Update } from './zip-crc-ahead.js';
 import type { PyValue } from './py-values.js';
 
 function describe(err: unknown): string {
@@ -109,11 +109,10 @@ export function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): vo
 // The CRC-32 that checks every checkpoint entry: @node-rs/crc32 (SIMD) is about three times
 // zlib.crc32 (Node >= 20.15), a third of the check's cost on a load (docs/reliability.md);
 // the portable one in zip.ts is the last resort.
-type Crc = (b: Uint8Array, crc: number) => number;
-const zlibCrc = (zlib as unknown as { crc32?: Crc }).crc32;
-const nodeCrc32Update: Crc = (() => {
+const zlibCrc = (zlib as unknown as { crc32?: Crc32Update }).crc32;
+const nodeCrc32Update: Crc32Update = (() => {
   try {
-    const { crc32 } = createRequire(import.meta.url)('@node-rs/crc32') as { crc32: Crc };
+    const { crc32 } = createRequire(import.meta.url)('@node-rs/crc32') as { crc32: Crc32Update };
     return (b: Uint8Array, c: number) => crc32(b, c) >>> 0;
   } catch { /* no prebuilt binary for this platform */ }
   return zlibCrc ? (b: Uint8Array, c: number) => zlibCrc(b, c) >>> 0 : crc32;

@@ -47,19 +47,25 @@ export async function fromCheckpoint(c: CheckpointSource): Promise<CheckpointMod
     const resolution = c.resolution ?? entry.resolution;
     const net = buildSegFace({ model: entry.model, head: entry.head, resolution });
     const what = `${entry.id} (${entry.model} backbone, ${entry.head} head)`;
-    let bound: StateDict | undefined;
-    const weights = async () => {
-      if (bound) return bound;
+    const bind = async () => {
       const sd = await c.read();
       try {
-        bound = bindStateDict(net, sd, source, what);
-        return bound;
+        return bindStateDict(net, sd, source, what);
       } catch (e) {
         // Say what the file holds instead when it is another SegFace model.
         const other = detectModel(sd, resolution);
         if (!other.exact) throw e;
         throw new UserError(`${source}: checkpoint is a ${other.model} model with the ${other.head} head, not ${what}; delete it to download again, or pass it as --model ${source}`);
       }
+    };
+    // One read however many callers ask at once; a failed read is tried again on the next call.
+    let bound: Promise<StateDict> | undefined;
+    const weights = () => {
+      if (!bound) {
+        bound = bind();
+        bound.catch(() => { bound = undefined; });
+      }
+      return bound;
     };
     return { net, model: entry.model, head: entry.head, resolution, modelId: entry.id, describe: entry.id, source, weights };
   }

@@ -20,10 +20,9 @@ import { BuiltOnnxSegmenter } from '../src/api/onnx-segmenter.js';
 import { exportOnnx } from '../src/export/export-onnx.js';
 import { createApp } from '../src/service/app.js';
 import { webAssets } from '../src/service/web-assets.js';
-import * as ortWasm from 'onnxruntime-web/wasm';
-import { GraphBuilder } from '../src/engine/onnx/index.js';
+import { ortWasm, wasmSessionOptions } from '../src/browser/ort-web.js';
 import { BENCH_DIR, flag, has, median, printTable, runMain, sharedWeights, timeRuns } from './common.js';
-import { rewrittenFlops } from './flops.js';
+import { matMulProbe, rewrittenFlops } from './flops.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TICK = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
@@ -54,16 +53,12 @@ function childCpuSeconds(): number {
  */
 async function wasmGemmPeak(n = 1024): Promise<number> {
   ortWasm.env.wasm.numThreads = 1;
-  const g = new GraphBuilder();
-  const a = g.input('a', [n, n], 'float32');
-  const b = g.input('b', [n, n], 'float32');
-  g.output({ name: g.node('MatMul', [a, b])[0]!, shape: [n, n], dtype: 'float32' }, 'c');
-  const s = await ortWasm.InferenceSession.create(g.serialize(), { executionProviders: ['wasm'] });
-  const data = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const { bytes, data, flop } = matMulProbe(n);
+  const s = await ortWasm.InferenceSession.create(bytes, wasmSessionOptions());
   const feeds = { a: new ortWasm.Tensor('float32', data, [n, n]), b: new ortWasm.Tensor('float32', data, [n, n]) };
   const t = median(await timeRuns(() => s.run(feeds), 8, 2));
   await s.release();
-  return (2 * n ** 3) / t / 1e9;
+  return flop / t / 1e9;
 }
 
 async function main(): Promise<void> {

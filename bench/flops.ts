@@ -128,3 +128,13 @@ export function rewrittenFlops(net: SegFace, weights: StateDict, batch: number, 
   }
   return 2 * macs;
 }
+
+/** The GEMM-peak probe both inference benchmarks run: an n×n×n MatMul graph, its input and FLOPs. */
+export function matMulProbe(n: number): { bytes: Uint8Array; data: Float32Array; flop: number } {
+  const g = new GraphBuilder();
+  const a = g.input('a', [n, n], 'float32');
+  const b = g.input('b', [n, n], 'float32');
+  g.output({ name: g.node('MatMul', [a, b])[0]!, shape: [n, n], dtype: 'float32' }, 'c');
+  const data = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  return { bytes: g.serialize(), data, flop: 2 * n ** 3 };
+}

@@ -10,12 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildOnnx, GraphBuilder } from '../src/engine/onnx/index.js';
+import { buildOnnx } from '../src/engine/onnx/index.js';
 import { createSession, run } from '../src/engine/onnx/session.js';
 import { readNpyFile, writeNpyFile } from '../src/io/files.js';
 import { hostTensor } from '../src/io/host-tensor.js';
 import { Rng } from '../src/model/init.js';
-import { rewrittenFlops, segfaceFlops } from './flops.js';
+import { matMulProbe, rewrittenFlops, segfaceFlops } from './flops.js';
 import { int8Variant } from './int8.js';
 import { BENCH_DIR, flag, fmt, has, median, peakRssMb, printTable, reference, runMain, sharedWeights, timeRuns } from './common.js';
 
@@ -56,15 +56,11 @@ function ours(args: string[]): Record<string, number | string> {
 
 /** float32 GEMM peak of this machine in ORT: median GFLOP/s of an n×n×n MatMul. */
 async function gemmPeak(threads: number, n = 2048): Promise<number> {
-  const g = new GraphBuilder();
-  const a = g.input('a', [n, n], 'float32');
-  const b = g.input('b', [n, n], 'float32');
-  g.output({ name: g.node('MatMul', [a, b])[0]!, shape: [n, n], dtype: 'float32' }, 'c');
-  const s = await createSession(g.serialize(), { threads });
-  const data = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const { bytes, data, flop } = matMulProbe(n);
+  const s = await createSession(bytes, { threads });
   const feed = { a: { data, shape: [n, n] }, b: { data, shape: [n, n] } };
   const t = median(await timeRuns(() => run(s, feed), 10, 2));
-  return (2 * n ** 3) / t / 1e9;
+  return flop / t / 1e9;
 }
 
 async function main(): Promise<void> {

@@ -6,6 +6,8 @@
 //     [--threads 2] [--runs 10] [--heavy-runs 5] [--warmup 2] [--device cpu|cuda] [--no-int8]
 // The ONNX graph is the builder's default (exact rewrites on); GFLOP/s are counted on the
 // official graph's FLOPs. On the CPU an int8 row per model at batch 1 follows (bench/int8.ts).
+// A "ceiling" line per model at batch 1 says what ratio the executed FLOPs allow at the same-run GEMM
+// peak, next to what the CPU targets (TARGETS) need.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +22,8 @@ import { int8Variant } from './int8.js';
 import { BENCH_DIR, flag, fmt, has, median, peakRssMb, printTable, reference, runMain, sharedWeights, timeRuns } from './common.js';
 
 const PAPER_FPS = 95.96; // SegFace paper, MobileNetV3 at 512 on one GPU
+/** Issue 16's float32 targets at batch 1 on the CPU (ours/reference throughput). */
+const TARGETS: Record<string, number> = { mobilenet: 6, swin_base: 4 };
 const TOLERANCE = 1e-3;
 
 /** Child mode: load the .onnx, check logits against the reference's, time, print JSON. */
@@ -78,12 +82,14 @@ async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   const flopRows: (string | number)[][] = [];
   const ratios: string[] = [];
+  const ceilings: string[] = [];
   for (const model of models) {
     const runs = Number(model === 'mobilenet' ? flag('runs', '10') : flag('heavy-runs', flag('runs', '5')));
     const { net, sd, path } = sharedWeights(model, res);
     const parts = segfaceFlops(net, sd, 1, res);
     const total = [...parts.values()].reduce((a, b) => a + b, 0);
-    flopRows.push([model, ...['backbone', 'fusion', 'transformer', 'upscaler'].map((p) => (parts.get(p) ?? 0) / 1e9), total / 1e9, rewrittenFlops(net, sd, 1, res) / 1e9]);
+    const executed = rewrittenFlops(net, sd, 1, res);
+    flopRows.push([model, ...['backbone', 'fusion', 'transformer', 'upscaler'].map((p) => (parts.get(p) ?? 0) / 1e9), total / 1e9, executed / 1e9]);
     for (const batch of batches) {
       const onnx = join(BENCH_DIR, `${model}-${res}-b${batch}.onnx`);
       writeFileSync(onnx, buildOnnx(net, sd, [batch, 3, res, res]));
@@ -103,6 +109,14 @@ async function main(): Promise<void> {
       rows.push([model, batch, runs, ips, refIps, ips / refIps, Number(o.peak_mb), ref?.peak_mb ?? NaN,
         ref ? Number(o.maxDiff) : '-', (ips * total) / 1e9, (100 * ips * total) / 1e9 / peak]);
       if (ref) ratios.push(`ratio infer_${model}_${res}_b${batch}: ${(ips / refIps).toFixed(3)}`);
+      const target = TARGETS[model];
+      if (ref && batch === 1 && device === 'cpu' && target) {
+        // Even if every executed FLOP ran at this run's GEMM peak and nothing else took time.
+        const floorS = executed / 1e9 / peak;
+        ceilings.push(`ceiling ${model} b1: the executed ${fmt(executed / 1e9)} GFLOP at the GEMM peak take ≥ ${fmt(1000 * floorS)} ms, ` +
+          `so ≤ ${fmt(1 / floorS / refIps)}× the reference; the ${target}× target needs ${fmt(1000 / (target * refIps))} ms, ` +
+          `${fmt((100 * target * refIps * executed) / 1e9 / peak)} % of the GEMM peak on the executed FLOPs (measured: ${fmt((100 * ips * executed) / 1e9 / peak)} %)`);
+      }
       if (device === 'cuda' && model === 'mobilenet') console.log(`cuda ${model} ${res} batch ${batch}: ${fmt(ips)} FPS (paper: ${PAPER_FPS})`);
       if (device === 'cpu' && batch === 1 && !has('no-int8')) {
         const q = await int8Variant(readFileSync(onnx), x, res, batch, net.numClasses, threads);
@@ -120,6 +134,7 @@ async function main(): Promise<void> {
     ['model', 'backbone', 'fusion', 'transformer', 'upscaler', 'total', 'executed'], flopRows);
   printTable(`inference ${device} ${res}², ${threads} threads, median of timed runs after ${warmup} warm-up; ratio = ours/reference throughput (>1: ours faster)`,
     ['model', 'batch', 'runs', 'ours img/s', 'ref img/s', 'ratio', 'ours peak MB', 'ref peak MB', 'max|Δ| / int8 agreement', 'GFLOP/s (official)', '% GEMM peak'], rows);
+  for (const c of ceilings) console.log(c);
   for (const r of ratios) console.log(r);
 }
 

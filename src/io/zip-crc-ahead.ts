@@ -3,7 +3,7 @@
 // read runs on libuv's pool while this sums what has arrived). It only precomputes: readZip still
 // asks for every entry's CRC and gets the precomputed value only for the exact byte range summed
 // here, so a damaged or unusual archive (data descriptors, compression) is checked as before.
-import { SIG_LOCAL, U32_MAX, u16, u32, u64 } from './zip.js';
+import { SIG_LOCAL, U32_MAX, u16, u32, u64, zip64Extra } from './zip.js';
 
 /** crc(bytes, previous) → the CRC-32 continued over bytes (0 starts one). */
 export type Crc32Update = (bytes: Uint8Array, crc: number) => number;
@@ -62,11 +62,8 @@ export class ZipCrcAhead {
 
   /** The compressed size from a ZIP64 extra field (after the uncompressed one if that is saturated too). */
   private zip64Size(x: number, xlen: number, usizeFirst: boolean): number {
-    const b = this.bytes;
-    for (let q = x; q + 4 <= x + xlen; q += 4 + u16(b, q + 2)) {
-      if (u16(b, q) === 0x0001) return u64(b, q + 4 + (usizeFirst ? 8 : 0));
-    }
-    return -1;
+    const q = zip64Extra(this.bytes, x, xlen);
+    return q < 0 ? -1 : u64(this.bytes, q + (usizeFirst ? 8 : 0));
   }
 
   private stop(): void {

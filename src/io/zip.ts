@@ -68,6 +68,12 @@ export function u64(b: Uint8Array, o: number): number {
   return u32(b, o) + u32(b, o + 4) * 2 ** 32;
 }
 
+/** Where the data of the ZIP64 extra field (id 1) starts among the extra fields at [x, x+len), else -1. */
+export function zip64Extra(b: Uint8Array, x: number, len: number): number {
+  for (let q = x; q + 4 <= x + len; q += 4 + u16(b, q + 2)) if (u16(b, q) === 0x0001) return q + 4;
+  return -1;
+}
+
 const utf8 = new TextDecoder('utf-8');
 
 export interface ZipReadOptions {
@@ -128,16 +134,11 @@ export function readZip(bytes: Uint8Array, name = 'archive', opts: ZipReadOption
     let local = u32(bytes, p + 42);
     const entryName = utf8.decode(bytes.subarray(p + 46, p + 46 + nlen));
     // ZIP64 extra field: the 64-bit values appear in this order, only for fields saturated at 0xFFFFFFFF.
-    for (let x = p + 46 + nlen; x + 4 <= p + 46 + nlen + xlen; ) {
-      const id = u16(bytes, x);
-      const sz = u16(bytes, x + 2);
-      if (id === 0x0001) {
-        let q = x + 4;
-        if (usize === U32_MAX) (usize = u64(bytes, q)), (q += 8);
-        if (csize === U32_MAX) (csize = u64(bytes, q)), (q += 8);
-        if (local === U32_MAX) local = u64(bytes, q);
-      }
-      x += 4 + sz;
+    let q = zip64Extra(bytes, p + 46 + nlen, xlen);
+    if (q >= 0) {
+      if (usize === U32_MAX) (usize = u64(bytes, q)), (q += 8);
+      if (csize === U32_MAX) (csize = u64(bytes, q)), (q += 8);
+      if (local === U32_MAX) local = u64(bytes, q);
     }
     p += 46 + nlen + xlen + clen;
     if (local + 30 > len || u32(bytes, local) !== SIG_LOCAL) {
